@@ -1,0 +1,7 @@
+# Versions of everything the lab builds or downloads from the Go module proxy. One place.
+KUBE_VERSION=v1.36.3
+ETCD_VERSION=v3.6.8
+KWOK_VERSION=v0.8.0
+CILIUM_VERSION=v1.20.2
+# Calico's v3 tags are not Go module versions; the proxy serves this v3.28.5-era snapshot.
+CALICO_MODULE_VERSION=v1.11.0-cni-plugin.0.20250813170300-a0db560f0520

@@ -1,0 +1,92 @@
+// Package defaults holds the names, paths, selectors and timeouts every other package shares.
+// Every knob has its default here, in one place.
+package defaults
+
+import "time"
+
+// K3s paths and ranges.
+const (
+	K3sKubeconfig      = "/etc/rancher/k3s/k3s.yaml"
+	K3sContainerdTOML  = "/var/lib/rancher/k3s/agent/etc/containerd/config.toml"
+	K3sClusterCIDR     = "10.42.0.0/16"
+	K3sServiceCIDR     = "10.43.0.0/16"
+	StandardCNIConfDir = "/etc/cni/net.d"
+	StandardCNIBinDir  = "/opt/cni/bin"
+)
+
+// Client rate limits: above client-go's 5/10 so that parallel work is not throttled by the client.
+const (
+	ClientQPS   = 50
+	ClientBurst = 100
+)
+
+// Cilium.
+const (
+	CiliumNamespace        = "kube-system"
+	CiliumReleaseName      = "cilium"
+	CiliumAgentDaemonSet   = "cilium"
+	CiliumAgentSelector    = "k8s-app=cilium"
+	CiliumOperatorName     = "cilium-operator"
+	CiliumChartRepoURL     = "https://helm.cilium.io"
+	CiliumMigrationPodCIDR = "10.245.0.0/16"
+	CiliumMigrationPort    = 8473
+	CiliumNodeConfigName   = "cilium-default"
+	CiliumMigrationLabel   = "io.cilium.migration/cilium-default"
+	CiliumConflist         = "05-cilium.conflist"
+)
+
+// Calico.
+const (
+	CalicoNamespace       = "kube-system"
+	CalicoSystemNamespace = "calico-system"
+	CalicoNodeDaemonSet   = "calico-node"
+	CalicoNodeSelector    = "k8s-app=calico-node"
+	CalicoVXLANPort       = 4789
+	CalicoConflist        = "10-calico.conflist"
+	CalicoCRDGroup        = "crd.projectcalico.org"
+	TigeraOperatorGroup   = "operator.tigera.io"
+	TigeraOperatorNS      = "tigera-operator"
+	CalicoAPIServerNS     = "calico-apiserver"
+	CalicoAPIServiceName  = "v3.projectcalico.org"
+)
+
+// Timeouts and polling.
+const (
+	DefaultTimeout   = 5 * time.Minute
+	PollInterval     = 500 * time.Millisecond
+	CoreDNSSelector  = "k8s-app=kube-dns"
+	RestartedAtAnnot = "kubectl.kubernetes.io/restartedAt"
+)
+
+// MigrationStateConfigMap keeps the phase a migration reached, in the cluster, so a re-run resumes.
+const (
+	MigrationStateNamespace = "kube-system"
+	MigrationStateConfigMap = "cnimigrate-state"
+)
+
+// The lab (internal/lab): versions must match hack/versions.sh (a unit test in internal/lab checks).
+const (
+	LabKubeVersion         = "v1.36.3"
+	LabEtcdVersion         = "v3.6.8"
+	LabKwokVersion         = "v0.8.0"
+	LabCalicoModule        = "github.com/projectcalico/calico"
+	LabCalicoModuleVersion = "v1.11.0-cni-plugin.0.20250813170300-a0db560f0520"
+	LabDefaultServers      = 1
+	LabDefaultAgents       = 2
+	LabMaxNodes            = 250 // one /24 of node-host addresses, and one 10.42.<i>.0/24 each
+	LabReadyTimeout        = 3 * time.Minute
+	LabServiceDNSIP        = "10.43.0.10"
+	LabNodeFakeAnnotation  = "kwok.x-k8s.io/node"
+)
+
+// pod_restart: recreate workload pods so they get addresses from the new CNI.
+const (
+	RestartParallelism    = 5                      // concurrent rollouts
+	RestartTimeout        = 5 * time.Minute        // per workload; the seed's `rollout status --timeout=300s`
+	RestartTotalTimeout   = time.Hour              // whole run
+	RestartPollInterval   = 100 * time.Millisecond // rollout checks read the watch cache, not the API
+	EvictionRetryInterval = 2 * time.Second        // retry an eviction refused by a PodDisruptionBudget (429)
+	CiliumConfigMap       = "cilium-config"
+	CiliumClusterPoolKey  = "cluster-pool-ipv4-cidr"
+	CiliumClusterPoolKey6 = "cluster-pool-ipv6-cidr"
+)
