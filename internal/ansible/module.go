@@ -217,6 +217,5 @@ func fill(out map[string]any, res *Result, flags Flags) error {
 	return verr
 }
 
-
 // Version is stamped at build time (-X …/internal/ansible.Version=…); `<module> --version` prints it.
 var Version = "dev"

@@ -90,3 +90,26 @@ const (
 	CiliumClusterPoolKey  = "cluster-pool-ipv4-cidr"
 	CiliumClusterPoolKey6 = "cluster-pool-ipv6-cidr"
 )
+
+// cilium_install (Helm and the live-migration CiliumNodeConfig).
+const (
+	// CiliumChartName is the only chart cilium_install installs.
+	CiliumChartName = "cilium"
+	// HelmStorageDriver keeps releases as Secrets, like the helm CLI and cilium-cli.
+	HelmStorageDriver = "secret"
+	// HelmMaxHistory bounds the release revisions kept per release.
+	HelmMaxHistory = 10
+	// CiliumNodeConfigCRD is registered by cilium-operator at runtime, not by the chart.
+	CiliumNodeConfigCRD = "ciliumnodeconfigs.cilium.io"
+	// CiliumNodeConfigV2Minor is the first Cilium 1.x minor whose CiliumNodeConfig is cilium.io/v2.
+	CiliumNodeConfigV2Minor = 16
+	// CiliumCNIConfInAgent is where the agent writes the CNI config (host's conf dir mounted at /host).
+	CiliumCNIConfInAgent = "/host/etc/cni/net.d/" + CiliumConflist
+	// CiliumNonIdempotentLabel marks chart objects that are regenerated on every render (TLS certs).
+	CiliumNonIdempotentLabel = "cilium.io/helm-template-non-idempotent"
+	// CalicoAutodetectEnv / CalicoAutodetectK8s: manifest installs' node address autodetection.
+	CalicoAutodetectEnv = "IP_AUTODETECTION_METHOD"
+	CalicoAutodetectK8s = "kubernetes-internal-ip"
+	// FlannelAnnotationPrefix marks nodes where flannel (K3s' default CNI) ran.
+	FlannelAnnotationPrefix = "flannel.alpha.coreos.com/"
+)
