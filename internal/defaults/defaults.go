@@ -113,3 +113,19 @@ const (
 	// FlannelAnnotationPrefix marks nodes where flannel (K3s' default CNI) ran.
 	FlannelAnnotationPrefix = "flannel.alpha.coreos.com/"
 )
+
+// K3s' own CNI dirs (used with embedded flannel; searched besides the standard dirs and whatever
+// containerd's config names).
+const (
+	K3sCNIConfDir = "/var/lib/rancher/k3s/agent/etc/cni/net.d"
+	K3sCNIBinDir  = "/var/lib/rancher/k3s/data/cni"
+)
+
+// Live migration, per node (node_migrate).
+const (
+	// AgentRestartedAnnotation on a Node holds the UID of the Cilium agent pod node_migrate started
+	// there, so a repeated agent_restarted step knows the restart already happened.
+	AgentRestartedAnnotation = "cnimigrate.io/cilium-agent-restarted"
+	MirrorPodAnnotation      = "kubernetes.io/config.mirror"
+	NodeStepTimeout          = 5 * time.Minute
+)

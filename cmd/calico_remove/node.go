@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/calico/node"
+)
+
+// runNode maps scope=node to the node package: options in, report and diff out.
+func runNode(ctx context.Context, req *ansible.Request, a args) (*ansible.Result, error) {
+	if a.BackupDir != "" || a.Restore || a.Force || a.StripFinalizers || a.Kubeconfig != "" || a.Context != "" {
+		return nil, fmt.Errorf("kubeconfig, context, backup_dir, restore, force and strip_finalizers apply to scope=cluster only")
+	}
+	rep, err := node.Run(ctx, node.Params{
+		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, CheckMode: req.CheckMode,
+	})
+	if rep == nil {
+		return nil, err
+	}
+	res := &ansible.Result{Changed: rep.Changed(), Values: rep, Warnings: rep.Warnings}
+	switch {
+	case !rep.Changed():
+		res.Msg = "no Calico leftovers on this node"
+	case req.CheckMode:
+		res.Msg = fmt.Sprintf("would remove %d Calico items", len(rep.Plan))
+	case err == nil:
+		res.Msg = fmt.Sprintf("removed %d Calico items", len(rep.Removed))
+	}
+	if rep.Changed() {
+		res.Diff = []ansible.Diff{{Before: node.Render(rep.Plan), After: "", BeforeHeader: "Calico items on this node",
+			AfterHeader: "after calico_remove (scope=node)"}}
+	}
+	return res, err
+}

@@ -1,0 +1,5 @@
+// Package ansiblee2e proves the modules work under real Ansible: it builds every module in cmd/
+// that has a library/<module>.yml sidecar, starts node hosts (internal/nethost), and drives them
+// with ansible-playbook over SSH — normal mode, --check, --diff and bad arguments — then checks
+// that ansible-doc renders every sidecar. Only tests live here; it never imports cmd/.
+package ansiblee2e

@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func manifestSnapshot(t *testing.T) []KindObjects {
+	t.Helper()
+	inv, err := discover(context.Background(), newDynamic(manifestCluster()...))
+	mustNot(t, err)
+	return inv.snapshot()
+}
+
+func TestBackupRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "backup")
+	snap := manifestSnapshot(t)
+	b, err := writeBackup(dir, Manifest{Flavour: "manifest", CalicoVersion: "v3.28.5"}, snap)
+	mustNot(t, err)
+	counts := map[string]int{}
+	for _, e := range b.Manifest.Kinds {
+		counts[e.Resource+"."+e.Group] = e.Count
+		if e.Count > 0 && (len(e.SHA256) != 64 || e.File == "") {
+			t.Errorf("kind %s: file %q sha256 %q", e.Kind, e.File, e.SHA256)
+		}
+	}
+	for k, want := range map[string]int{
+		"customresourcedefinitions.apiextensions.k8s.io": 3, "ippools.crd.projectcalico.org": 1,
+		"networkpolicies.crd.projectcalico.org": 1, "networkpolicies.networking.k8s.io": 1,
+		"daemonsets.apps": 1, "clusterroles.rbac.authorization.k8s.io": 1,
+	} {
+		if counts[k] != want {
+			t.Errorf("manifest counts %d %s, want %d (all counts: %v)", counts[k], k, want, counts)
+		}
+	}
+	st, err := os.Stat(dir)
+	mustNot(t, err)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("backup dir mode %v, want 0700", st.Mode().Perm())
+	}
+	entries, err := os.ReadDir(dir)
+	mustNot(t, err)
+	for _, e := range entries {
+		info, _ := e.Info()
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", e.Name(), info.Mode().Perm())
+		}
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("%s left behind after a complete backup", e.Name())
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "daemonsets.apps.yaml"))
+	mustNot(t, err)
+	for _, gone := range []string{"resourceVersion", "uid:", "managedFields", "creationTimestamp", "status:"} {
+		if strings.Contains(string(data), gone) {
+			t.Errorf("backup keeps server field %q:\n%s", gone, data)
+		}
+	}
+	if !strings.Contains(string(data), "docker.io/calico/node:v3.28.5") {
+		t.Errorf("backup lost the spec:\n%s", data)
+	}
+	again, err := readBackup(dir)
+	mustNot(t, err)
+	if ok, why := again.covers(snap); !ok {
+		t.Errorf("a backup read back does not cover its own snapshot: %s", why)
+	}
+}
+
+func TestReadBackupDetectsDamage(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(dir string){
+		"edited file": func(dir string) {
+			mustNot(t, os.WriteFile(filepath.Join(dir, "ippools.crd.projectcalico.org.yaml"), []byte("---\nkind: IPPool\n"), 0o600))
+		},
+		"missing file": func(dir string) { mustNot(t, os.Remove(filepath.Join(dir, "configmaps.core.yaml"))) },
+		"broken manifest": func(dir string) {
+			mustNot(t, os.WriteFile(filepath.Join(dir, manifestFile), []byte("{"), 0o600))
+		},
+	}
+	for name, damage := range cases {
+		dir := t.TempDir()
+		_, err := writeBackup(dir, Manifest{}, manifestSnapshot(t))
+		mustNot(t, err)
+		damage(dir)
+		if _, err := readBackup(dir); err == nil {
+			t.Errorf("%s: a damaged backup verified", name)
+		}
+	}
+}
+
+func TestPrepareBackup(t *testing.T) {
+	t.Parallel()
+	snap := manifestSnapshot(t)
+	changed := manifestSnapshot(t)
+	for i := range changed {
+		if changed[i].GVR.Resource == "configmaps" {
+			changed[i].Objects[0].Object["data"] = map[string]any{"calico_backend": "bird"}
+		}
+	}
+	file := filepath.Join(t.TempDir(), "a-file")
+	mustNot(t, os.WriteFile(file, nil, 0o600))
+	cases := []struct {
+		name    string
+		setup   func(dir string)
+		want    backupAction
+		wantErr string
+	}{
+		{name: "absent dir", want: backupWrite},
+		{name: "empty dir", setup: func(dir string) { mustNot(t, os.Mkdir(dir, 0o700)) }, want: backupWrite},
+		{name: "interrupted backup", want: backupWrite, setup: func(dir string) {
+			mustNot(t, os.Mkdir(dir, 0o700))
+			mustNot(t, os.WriteFile(filepath.Join(dir, markerFile), nil, 0o600))
+			mustNot(t, os.WriteFile(filepath.Join(dir, "ippools.crd.projectcalico.org.yaml"), nil, 0o600))
+		}},
+		{name: "same backup", want: backupReuse, setup: func(dir string) {
+			_, err := writeBackup(dir, Manifest{}, snap)
+			mustNot(t, err)
+		}},
+		{name: "different backup", wantErr: "already holds a different backup", setup: func(dir string) {
+			_, err := writeBackup(dir, Manifest{}, changed)
+			mustNot(t, err)
+		}},
+		{name: "damaged backup", wantErr: "damaged backup", setup: func(dir string) {
+			_, err := writeBackup(dir, Manifest{}, snap)
+			mustNot(t, err)
+			mustNot(t, os.WriteFile(filepath.Join(dir, "daemonsets.apps.yaml"), []byte("x"), 0o600))
+		}},
+		{name: "other files", wantErr: "not empty and holds no backup", setup: func(dir string) {
+			mustNot(t, os.Mkdir(dir, 0o700))
+			mustNot(t, os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o600))
+		}},
+	}
+	for _, c := range cases {
+		dir := filepath.Join(t.TempDir(), "backup")
+		if c.setup != nil {
+			c.setup(dir)
+		}
+		got, _, err := prepareBackup(dir, snap)
+		switch {
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.wantErr)
+		case c.wantErr == "" && (err != nil || got != c.want):
+			t.Errorf("%s: action %v, error %v; want action %v", c.name, got, err, c.want)
+		}
+	}
+	if _, _, err := prepareBackup(filepath.Join(file, "backup"), snap); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("backup_dir under a file: error %v, want a clear failure", err)
+	}
+	if _, _, err := prepareBackup("", snap); err == nil {
+		t.Error("an empty backup_dir was accepted")
+	}
+}
+
+func TestBackupCoversWhatIsLeftAfterAnInterruptedRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	snap := manifestSnapshot(t)
+	_, err := writeBackup(dir, Manifest{}, snap)
+	mustNot(t, err)
+	left := manifestSnapshot(t)
+	for i := range left {
+		if left[i].GVR == gvrDaemonSet {
+			left[i].Objects = nil // removed by the interrupted run
+		}
+	}
+	if action, _, err := prepareBackup(dir, left); err != nil || action != backupReuse {
+		t.Errorf("the backup of an interrupted run must be reused for what is left: %v %v", action, err)
+	}
+}

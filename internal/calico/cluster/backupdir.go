@@ -1,0 +1,153 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// backupAction is what a run does with its backup dir.
+type backupAction int
+
+const (
+	backupWrite backupAction = iota // write a new backup
+	backupReuse                     // the dir already holds a backup covering the cluster
+)
+
+// prepareBackup decides, without writing anything, what to do with dir: write a new backup (dir
+// absent, empty, or left incomplete by an interrupted run), reuse the backup it holds (it covers
+// every object of snapshot), or refuse (unwritable, a different or damaged backup, other files).
+func prepareBackup(dir string, snapshot []KindObjects) (backupAction, *Backup, error) {
+	if dir == "" {
+		return 0, nil, errors.New("backup_dir is required: Calico is never removed without a backup")
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return backupWrite, nil, writableAncestor(dir)
+	case err != nil:
+		return 0, nil, fmt.Errorf("backup_dir %s: %w", dir, err)
+	}
+	names := map[string]bool{}
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	switch {
+	case names[manifestFile]:
+		b, err := readBackup(dir)
+		if err != nil {
+			return 0, nil, fmt.Errorf("backup_dir %s holds a damaged backup (not overwritten; choose another dir): %w", dir, err)
+		}
+		if ok, why := b.covers(snapshot); !ok {
+			return 0, nil, fmt.Errorf("backup_dir %s already holds a different backup (%s); it is not overwritten: "+
+				"choose an empty or new directory", dir, why)
+		}
+		return backupReuse, b, nil
+	case len(entries) > 0 && !names[markerFile]:
+		return 0, nil, fmt.Errorf("backup_dir %s is not empty and holds no backup: choose an empty or new directory", dir)
+	}
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+		return 0, nil, fmt.Errorf("backup_dir %s is not writable: %w", dir, err)
+	}
+	return backupWrite, nil, nil
+}
+
+// writableAncestor checks that a missing dir can be created: its nearest existing ancestor must be
+// a writable directory.
+func writableAncestor(dir string) error {
+	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("backup_dir %s cannot be created: %s is not a directory", dir, p)
+			}
+			if err := unix.Access(p, unix.W_OK|unix.X_OK); err != nil {
+				return fmt.Errorf("backup_dir %s cannot be created in %s: %w", dir, p, err)
+			}
+			return nil
+		}
+		if p == filepath.Dir(p) {
+			return fmt.Errorf("backup_dir %s: no existing parent directory", dir)
+		}
+	}
+}
+
+// writeBackup writes snapshot to dir (0700, files 0600), manifest last, then reads it all back and
+// checks it against the snapshot. Only a backup that passes is returned.
+func writeBackup(dir string, m Manifest, snapshot []KindObjects) (*Backup, error) {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return nil, fmt.Errorf("create backup_dir: %w", err)
+	}
+	if err := os.Chmod(dir, dirPerm); err != nil {
+		return nil, fmt.Errorf("backup_dir: %w", err)
+	}
+	if err := writeFile(dir, markerFile, []byte("a backup is being written\n")); err != nil {
+		return nil, err
+	}
+	m.Format, m.Created, m.Kinds = backupFormat, time.Now().UTC().Format(time.RFC3339), nil
+	for _, ko := range snapshot {
+		e := KindEntry{Group: ko.GVR.Group, Version: ko.GVR.Version, Resource: ko.GVR.Resource, Kind: ko.Kind,
+			Namespaced: ko.Namespaced, Count: len(ko.Objects)}
+		if e.Count > 0 {
+			data, err := encodeKind(ko)
+			if err != nil {
+				return nil, err
+			}
+			e.File, e.SHA256 = fileName(ko.GVR), sum(data)
+			if err := writeFile(dir, e.File, data); err != nil {
+				return nil, err
+			}
+		}
+		m.Kinds = append(m.Kinds, e)
+	}
+	data, err := jsonIndent(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFile(dir, manifestFile, data); err != nil {
+		return nil, err
+	}
+	b, err := readBackup(dir)
+	if err != nil {
+		return nil, fmt.Errorf("backup verification failed, nothing was deleted: %w", err)
+	}
+	if ok, why := b.covers(snapshot); !ok || len(b.Kinds) != len(snapshot) {
+		return nil, fmt.Errorf("backup verification failed, nothing was deleted: %s", why)
+	}
+	if err := os.Remove(filepath.Join(dir, markerFile)); err != nil {
+		return nil, fmt.Errorf("backup_dir: %w", err)
+	}
+	return b, nil
+}
+
+// writeFile writes through a temp file and a rename, so a file is either whole or absent.
+func writeFile(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write backup file %s: %w", name, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(filePerm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write backup file %s: %w", name, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write backup file %s: %w", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write backup file %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write backup file %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("write backup file %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/cnimigrate/cnimigrate/internal/defaults"
+)
+
+// Clients are the two views of the API this package needs: typed (readiness checks, discovery)
+// and dynamic (everything else). Unit tests pass fakes.
+type Clients struct {
+	Kube    kubernetes.Interface
+	Dynamic dynamic.Interface
+}
+
+// Params configures a removal or a restore.
+type Params struct {
+	BackupDir string
+	// Force removes Calico even when the Cilium agent is not ready on every node.
+	Force bool
+	// StripFinalizers strips the finalizers of objects that do not go within Timeout (and lets the
+	// removal go on when calico-system does not empty): whatever they guard is left behind.
+	StripFinalizers bool
+	// Timeout bounds every wait (defaults.DefaultTimeout when 0).
+	Timeout time.Duration
+	// CiliumNamespace and CiliumDaemonSet name the agent DaemonSet the precondition checks.
+	CiliumNamespace string
+	CiliumDaemonSet string
+	CheckMode       bool
+}
+
+func (p *Params) complete() {
+	if p.Timeout <= 0 {
+		p.Timeout = defaults.DefaultTimeout
+	}
+	if p.CiliumNamespace == "" {
+		p.CiliumNamespace = defaults.CiliumNamespace
+	}
+	if p.CiliumDaemonSet == "" {
+		p.CiliumDaemonSet = defaults.CiliumAgentDaemonSet
+	}
+}
+
+// Stuck is an object that did not go away in time, and the finalizers holding it.
+type Stuck struct {
+	Object     string   `json:"object"`
+	Finalizers []string `json:"finalizers"`
+	Reason     string   `json:"reason,omitempty"`
+	ref        Ref
+}
+
+// Report is what a removal found, planned and did.
+type Report struct {
+	Flavour         string    `json:"flavour"`
+	CalicoVersion   string    `json:"calico_version"`
+	OperatorVersion string    `json:"operator_version,omitempty"`
+	BackupDir       string    `json:"backup_dir,omitempty"`
+	BackupReused    bool      `json:"backup_reused"`
+	Backup          *Manifest `json:"backup_manifest,omitempty"`
+	Plan            []Entry   `json:"plan"`
+	Removed         []string  `json:"removed"`
+	NotRemoved      []string  `json:"not_removed"`
+	Stuck           []Stuck   `json:"stuck"`
+	Stripped        []Stuck   `json:"stripped_finalizers"`
+	Warnings        []string  `json:"-"`
+}
+
+// Changed reports whether there was anything to remove.
+func (r *Report) Changed() bool { return len(r.Plan) > 0 }
+
+// ErrPrecondition marks a refusal because the replacement CNI is not ready.
+var ErrPrecondition = errors.New("refusing to remove Calico")
+
+// Remove plans Calico's removal and, unless in check mode, backs everything up and removes it.
+// Nothing is deleted before the precondition holds and the backup is written and verified. On a
+// failure midway the report says what was removed and what was not.
+func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
+	p.complete()
+	inv, err := discover(ctx, c.Dynamic)
+	if err != nil {
+		return nil, fmt.Errorf("read Calico's objects (nothing was removed): %w", err)
+	}
+	rep := &Report{Flavour: inv.flavour(), BackupDir: p.BackupDir, Removed: []string{}, NotRemoved: []string{},
+		Stuck: []Stuck{}, Stripped: []Stuck{}}
+	rep.CalicoVersion, rep.OperatorVersion = versions(ctx, c.Dynamic, inv)
+	steps := buildPlan(inv)
+	rep.Plan = entries(steps)
+	if len(steps) == 0 {
+		return rep, nil
+	}
+	if !p.Force {
+		if err := ciliumReady(ctx, c.Kube, p.CiliumNamespace, p.CiliumDaemonSet); err != nil {
+			return rep, fmt.Errorf("%w: %v (set force: true to remove it anyway)", ErrPrecondition, err)
+		}
+	}
+	snap := inv.snapshot()
+	action, existingBackup, err := prepareBackup(p.BackupDir, snap)
+	if err != nil {
+		return rep, err
+	}
+	rep.BackupReused = action == backupReuse
+	if p.CheckMode {
+		return rep, nil
+	}
+	b := existingBackup
+	if action == backupWrite {
+		if b, err = writeBackup(p.BackupDir, Manifest{Flavour: rep.Flavour, CalicoVersion: rep.CalicoVersion}, snap); err != nil {
+			return rep, err
+		}
+	}
+	rep.Backup = &b.Manifest
+	r := &remover{Clients: c, p: p, rep: rep}
+	for _, s := range steps {
+		if err := r.run(ctx, s); err != nil {
+			r.finish(steps)
+			return rep, fmt.Errorf("step %s: %w", s.name, err)
+		}
+	}
+	r.finish(steps)
+	return rep, nil
+}

@@ -1,0 +1,170 @@
+package node
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/cnimigrate/cnimigrate/internal/calico"
+)
+
+// Item kinds, in the order a plan removes them.
+const (
+	KindRule     = "iptables-rule"
+	KindChain    = "iptables-chain"
+	KindNFTTable = "nft-table"
+	KindIPSet    = "ipset"
+	KindRoute    = "route"
+	KindLink     = "link"
+	KindNetns    = "netns"
+	KindPath     = "path"
+)
+
+// Item is one thing a plan removes. Name says which; Detail says where or what (backend and table
+// for firewall items, type for links).
+type Item struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Detail string `json:"detail,omitempty"`
+
+	backend    *backend
+	table      string
+	chain      string
+	args       []string // rule spec without "-A <chain>"
+	route      *netlink.Route
+	family     string
+	link       *Link
+	mountPoint bool
+}
+
+func (it Item) String() string {
+	if it.Detail == "" {
+		return it.Kind + " " + it.Name
+	}
+	return fmt.Sprintf("%s %s (%s)", it.Kind, it.Name, it.Detail)
+}
+
+// buildPlan turns what a host holds into the list of Calico items to remove, in removal order.
+// It never includes foreign objects: every item passes one of package calico's filters.
+func buildPlan(obs *Observed) ([]Item, []string) {
+	var plan []Item
+	var warnings []string
+	rules, chains, w := firewallItems(obs)
+	plan = append(append(plan, rules...), chains...)
+	warnings = append(warnings, w...)
+	for _, t := range obs.NFTTables {
+		if calico.IsCalicoNFTTable(t.Family, t.Name) {
+			plan = append(plan, Item{Kind: KindNFTTable, Name: t.Family + " " + t.Name, family: t.Family})
+		}
+	}
+	for _, s := range obs.IPSets {
+		if calico.IsCalicoIPSet(s) {
+			plan = append(plan, Item{Kind: KindIPSet, Name: s})
+		}
+	}
+	plan = append(plan, routeItems(obs.Routes)...)
+	plan = append(plan, linkItems(obs.Links)...)
+	for _, p := range obs.Netns {
+		plan = append(plan, Item{Kind: KindNetns, Name: filepath.Base(p), Detail: p})
+	}
+	for _, p := range obs.Paths {
+		detail := "file"
+		switch {
+		case p.MountPoint:
+			detail = "contents of mount point"
+		case p.Dir:
+			detail = "dir"
+		}
+		plan = append(plan, Item{Kind: KindPath, Name: p.Path, Detail: detail, mountPoint: p.MountPoint})
+	}
+	return plan, warnings
+}
+
+// firewallItems returns the rules outside cali-* chains that are Calico's, then the cali-* chains.
+func firewallItems(obs *Observed) (rules, chains []Item, warnings []string) {
+	backends := map[string]*backend{}
+	for _, b := range obs.Backends {
+		backends[b.Name] = b
+	}
+	for _, d := range obs.Dumps {
+		where := d.Backend + " " + d.Table
+		b := backends[d.Backend]
+		for _, line := range d.Rules {
+			args, err := splitRule(line)
+			if err != nil || len(args) < 2 {
+				warnings = append(warnings, fmt.Sprintf("%s: cannot read rule %q: %v", where, line, err))
+				continue
+			}
+			chain := args[1]
+			if calico.IsCalicoChain(chain) || !calico.IsCalicoRule(args[2:]) {
+				continue
+			}
+			rules = append(rules, Item{Kind: KindRule, Name: line, Detail: where,
+				backend: b, table: d.Table, chain: chain, args: args[2:]})
+		}
+		for _, c := range d.Chains {
+			if calico.IsCalicoChain(c) {
+				chains = append(chains, Item{Kind: KindChain, Name: c, Detail: where, backend: b, table: d.Table, chain: c})
+			}
+		}
+	}
+	return rules, chains, warnings
+}
+
+func routeItems(routes []Route) []Item {
+	var out []Item
+	for _, r := range routes {
+		if strings.HasPrefix(r.Dev, "cilium") || strings.HasPrefix(r.Dev, "lxc") {
+			continue // never Calico's, whatever protocol the route carries
+		}
+		rr := r.R
+		out = append(out, Item{Kind: KindRoute, Name: describeRoute(r), route: &rr})
+	}
+	return out
+}
+
+func describeRoute(r Route) string {
+	var b strings.Builder
+	switch r.R.Type {
+	case 6: // RTN_BLACKHOLE
+		b.WriteString("blackhole ")
+	case 7: // RTN_UNREACHABLE
+		b.WriteString("unreachable ")
+	}
+	if r.R.Dst != nil {
+		b.WriteString(r.R.Dst.String())
+	} else {
+		b.WriteString("default")
+	}
+	if r.R.Gw != nil {
+		b.WriteString(" via " + r.R.Gw.String())
+	}
+	if r.Dev != "" {
+		b.WriteString(" dev " + r.Dev)
+	}
+	proto := fmt.Sprint(int(r.R.Protocol))
+	if r.R.Protocol == calico.RouteProtoBird {
+		proto = "bird"
+	}
+	fmt.Fprintf(&b, " proto %s table %d", proto, r.R.Table)
+	return b.String()
+}
+
+// linkItems picks Calico's links. tunl0 is the ipip module's fallback device: it cannot be deleted
+// while the module is loaded, so it is only planned when Calico left it up or addressed.
+func linkItems(links []Link) []Item {
+	var out []Item
+	for _, l := range links {
+		if !calico.IsCalicoLink(l.Name, l.Type) {
+			continue
+		}
+		if l.Name == "tunl0" && !l.Up && !l.HasAddrs {
+			continue
+		}
+		ll := l
+		out = append(out, Item{Kind: KindLink, Name: l.Name, Detail: l.Type, link: &ll})
+	}
+	return out
+}

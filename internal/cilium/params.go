@@ -1,0 +1,151 @@
+package cilium
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cnimigrate/cnimigrate/internal/defaults"
+)
+
+// Mode selects the values preset.
+type Mode string
+
+// The modes of cilium_install.
+const (
+	// ModeFresh is a plain install on a cluster without another CNI.
+	ModeFresh Mode = "fresh"
+	// ModeMigration runs Cilium beside Calico (distinct CIDR and tunnel port, custom CNI conf).
+	ModeMigration Mode = "migration"
+	// ModeFinalize switches to the final values once every node runs Cilium.
+	ModeFinalize Mode = "finalize"
+)
+
+// Desired release states.
+const (
+	StatePresent = "present"
+	StateAbsent  = "absent"
+)
+
+// Parameters are the inputs of one cilium_install run. Zero values mean "default" where a
+// default exists (see Normalize).
+type Parameters struct {
+	State        string
+	ReleaseName  string
+	Namespace    string
+	ChartRef     string
+	ChartRepoURL string
+	ChartVersion string
+	Values       map[string]any
+	ValuesFiles  []string
+	Mode         Mode
+
+	PodCIDR              string // "" = mode default
+	TunnelPort           int    // 0 = mode default
+	K8sServiceHost       string // "" = discovered
+	K8sServicePort       int    // 0 = discovered
+	KubeProxyReplacement bool
+	Hubble               bool
+	ServiceCIDR          string
+	ClusterCIDR          string
+
+	PatchCalicoAutodetect bool
+	Wait                  bool
+	Timeout               time.Duration
+	RollbackOnFailure     bool
+
+	Kubeconfig string
+	Context    string
+
+	CheckMode bool
+	Diff      bool
+}
+
+// Normalize fills defaults and validates everything that needs no cluster. Errors name the
+// option to fix.
+func (p *Parameters) Normalize() error {
+	setDefault(&p.State, StatePresent)
+	setDefault(&p.ReleaseName, defaults.CiliumReleaseName)
+	setDefault(&p.Namespace, defaults.CiliumNamespace)
+	setDefault(&p.ChartRef, defaults.CiliumChartName)
+	setDefault(&p.ChartRepoURL, defaults.CiliumChartRepoURL)
+	setDefault(&p.ServiceCIDR, defaults.K3sServiceCIDR)
+	setDefault(&p.ClusterCIDR, defaults.K3sClusterCIDR)
+	if p.Mode == "" {
+		p.Mode = ModeFresh
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = defaults.DefaultTimeout
+	}
+	if p.State != StatePresent && p.State != StateAbsent {
+		return fmt.Errorf("state must be present or absent, got %q", p.State)
+	}
+	switch p.Mode {
+	case ModeFresh, ModeMigration, ModeFinalize:
+	default:
+		return fmt.Errorf("mode must be one of fresh, migration, finalize, got %q", p.Mode)
+	}
+	if p.PodCIDR == "" {
+		p.PodCIDR = p.defaultPodCIDR()
+	}
+	if p.TunnelPort == 0 && p.Mode != ModeFresh {
+		p.TunnelPort = defaults.CiliumMigrationPort
+	}
+	for _, o := range [][2]string{{"pod_cidr", p.PodCIDR}, {"service_cidr", p.ServiceCIDR}, {"cluster_cidr", p.ClusterCIDR}} {
+		if _, err := parseCIDR(o[1]); err != nil {
+			return fmt.Errorf("%s: %w", o[0], err)
+		}
+	}
+	if p.TunnelPort < 0 || p.TunnelPort > 65535 {
+		return fmt.Errorf("tunnel_port must be between 1 and 65535, got %d", p.TunnelPort)
+	}
+	if p.K8sServicePort < 0 || p.K8sServicePort > 65535 {
+		return fmt.Errorf("k8s_service_port must be between 1 and 65535, got %d", p.K8sServicePort)
+	}
+	return nil
+}
+
+// defaultPodCIDR: a fresh install takes K3s' cluster CIDR; a migration needs a new, disjoint one.
+func (p *Parameters) defaultPodCIDR() string {
+	if p.Mode == ModeFresh {
+		return p.ClusterCIDR
+	}
+	return defaults.CiliumMigrationPodCIDR
+}
+
+func setDefault(s *string, def string) {
+	if strings.TrimSpace(*s) == "" {
+		*s = def
+	}
+}
+
+// parseCIDR accepts a canonical or host-bits-set CIDR ("10.42.0.0/16") and returns its prefix.
+func parseCIDR(s string) (netip.Prefix, error) {
+	pfx, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR (like 10.245.0.0/16)", s)
+	}
+	return pfx.Masked(), nil
+}
+
+// ParseTimeout reads a Go duration ("5m", "90s") or plain seconds ("300"), as Ansible users write
+// kubernetes.core.helm's wait_timeout.
+func ParseTimeout(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return defaults.DefaultTimeout, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 {
+			return 0, fmt.Errorf("timeout must be positive, got %q", s)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("timeout %q is not a positive duration (like 5m, 90s or 300)", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,147 @@
+package cilium
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"helm.sh/helm/v4/pkg/action"
+	chartcommon "helm.sh/helm/v4/pkg/chart/common"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/cnimigrate/cnimigrate/internal/k8s"
+)
+
+// env is what a run talks to. Run builds it from the kubeconfig; tests build it from fakes and
+// Helm's in-memory storage.
+type env struct {
+	kube kubernetes.Interface
+	dyn  dynamic.Interface
+	helm *action.Configuration
+	host string // the kubeconfig's API server URL
+	caps func(ctx context.Context) (capabilities, error)
+	now  func() time.Time
+}
+
+// Diff is one entry of the module's diff output.
+type Diff struct {
+	Before, After, BeforeHeader, AfterHeader string
+}
+
+// Outcome is the result of a run, for the module to report.
+type Outcome struct {
+	Changed  bool
+	Msg      string
+	Diffs    []Diff
+	Warnings []string
+	Result   Result
+}
+
+// Result holds the module's own result keys.
+type Result struct {
+	ReleaseName     string           `json:"release_name"`
+	Namespace       string           `json:"namespace"`
+	Revision        int              `json:"revision"`
+	Status          string           `json:"status"`
+	ChartVersion    string           `json:"chart_version"`
+	AppVersion      string           `json:"app_version"`
+	Values          map[string]any   `json:"values"`
+	Readiness       *Readiness       `json:"readiness"`
+	PresetOverrides []Override       `json:"preset_overrides"`
+	Action          string           `json:"action"`
+	Plan            []string         `json:"plan"`
+	RolledBack      bool             `json:"rolled_back"`
+	ManifestSummary *ManifestSummary `json:"manifest_summary,omitempty"`
+}
+
+// Run installs, upgrades or removes Cilium as p asks. In check mode it only plans. A failure
+// after changes began still returns the Outcome (what was done, whether it was rolled back).
+func Run(ctx context.Context, p Parameters) (*Outcome, error) {
+	if err := p.Normalize(); err != nil {
+		return nil, err
+	}
+	e, err := connect(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, p, e)
+}
+
+// connect builds clients from the kubeconfig and checks that the API server answers.
+func connect(ctx context.Context, p Parameters) (*env, error) {
+	clients, err := k8s.New(p.Kubeconfig, p.Context)
+	if err != nil {
+		return nil, err
+	}
+	info, err := clients.Kube.Discovery().ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the Kubernetes API server %s (kubeconfig %s): %w",
+			clients.RESTConfig.Host, clients.Kubeconfig, err)
+	}
+	cfg, err := newHelmConfig(clients.Kubeconfig, p.Context, p.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	caps := func(ctx context.Context) (capabilities, error) {
+		apis, err := action.GetVersionSet(clients.Kube.Discovery())
+		if err != nil {
+			return capabilities{}, fmt.Errorf("discover API versions: %w", err)
+		}
+		kv := &chartcommon.KubeVersion{Version: info.GitVersion, Major: info.Major, Minor: info.Minor}
+		return capabilities{KubeVersion: kv, APIVersions: apis}, nil
+	}
+	return &env{kube: clients.Kube, dyn: clients.Dynamic, helm: cfg, host: clients.RESTConfig.Host, caps: caps, now: time.Now}, nil
+}
+
+func run(ctx context.Context, p Parameters, e *env) (*Outcome, error) {
+	hist, err := readHistory(e.helm, p.ReleaseName)
+	if err != nil {
+		return nil, err
+	}
+	var pl *Plan
+	if p.State == StateAbsent {
+		pl, err = planAbsent(ctx, e, p, hist)
+	} else {
+		pl, err = planPresent(ctx, e, p, hist)
+	}
+	if err != nil {
+		if pl != nil && isPreflight(err) {
+			out := newOutcome(p, pl)
+			out.Changed, out.Result.Action, out.Result.Plan = false, ActionNone, []string{}
+			return out, err
+		}
+		return nil, err
+	}
+	out := newOutcome(p, pl)
+	if p.CheckMode || !pl.Changed() {
+		if err := describe(ctx, e, p, pl, out); err != nil {
+			return out, err
+		}
+		return out, nil
+	}
+	return applyPlan(ctx, e, p, pl, out)
+}
+
+// newOutcome fills what is known from the plan alone.
+func newOutcome(p Parameters, pl *Plan) *Outcome {
+	out := &Outcome{Changed: pl.Changed(), Warnings: pl.Warnings}
+	out.Result = Result{
+		ReleaseName:     p.ReleaseName,
+		Namespace:       p.Namespace,
+		Action:          pl.Action,
+		Plan:            pl.Steps(p),
+		PresetOverrides: pl.Overrides,
+	}
+	if out.Result.PresetOverrides == nil {
+		out.Result.PresetOverrides = []Override{}
+	}
+	if out.Result.Plan == nil {
+		out.Result.Plan = []string{}
+	}
+	if pl.Values != nil {
+		out.Result.Values = maskSecrets(pl.Values).(map[string]any)
+	}
+	fillRelease(&out.Result, pl.History.Last)
+	return out
+}

@@ -1,0 +1,244 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/cnimigrate/cnimigrate/internal/k8s"
+)
+
+// Lab is a running lab. Its methods are safe to call after Down (they return what was recorded).
+type Lab struct {
+	cfg   Config
+	tools *Tools
+	state *State
+	cp    controlPlane
+	nodes []Node
+	hosts hostHarness // nil without node hosts
+
+	kubeconfig string
+	inventory  string
+	rest       *rest.Config
+	kube       kubernetes.Interface
+	apply      *applier
+	timings    []Timing
+	attached   bool // a handle from Attach: another process owns the lab
+}
+
+// Timing is how long one step of Up took.
+type Timing struct {
+	Step     string
+	Duration time.Duration
+}
+
+// Up creates a lab and returns once nodes, Calico and the workloads are ready. On any failure it
+// removes whatever it created (and says so in the error if that failed too).
+func Up(ctx context.Context, cfg Config) (*Lab, error) {
+	cfg, err := cfg.complete()
+	if err != nil {
+		return nil, fmt.Errorf("lab config: %w", err)
+	}
+	t, err := FindTools(ctx, cfg.ToolsDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := makeWorkDir(cfg.WorkDir, cfg.Name); err != nil {
+		return nil, err
+	}
+	l := &Lab{cfg: cfg, tools: t}
+	l.state = &State{
+		Name: cfg.Name, WorkDir: cfg.WorkDir, OwnerPID: os.Getpid(), Created: time.Now().UTC(),
+		Phase: PhaseStarting, Calico: cfg.Calico, Workloads: cfg.Workloads, Kwokctl: t.Kwokctl,
+		Kubectl: t.Kubectl, KwokDir: filepath.Join(cfg.WorkDir, kwokDirName), Keeper: cfg.Keeper,
+	}
+	if err := l.state.write(); err != nil {
+		_ = os.RemoveAll(cfg.WorkDir)
+		return nil, err
+	}
+	if err := l.up(ctx); err != nil {
+		cleanupCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		if derr := l.Down(cleanupCtx); derr != nil {
+			return nil, fmt.Errorf("lab %s: %w (and cleaning up failed too: %v)", cfg.Name, err, derr)
+		}
+		return nil, fmt.Errorf("lab %s: %w (everything it had created is removed)", cfg.Name, err)
+	}
+	return l, nil
+}
+
+// up runs the steps, recording each in the state file first.
+func (l *Lab) up(ctx context.Context) error {
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+		skip bool
+	}{
+		{"node hosts", l.startHosts, !l.cfg.Hosts},
+		{"control plane", l.startControlPlane, false},
+		{"nodes", l.startNodes, false},
+		{"calico", l.installCalico, l.cfg.Calico == CalicoNone},
+		{"node-host files", l.populateHosts, !l.cfg.Hosts},
+		{"workloads", l.installWorkloads, !l.cfg.Workloads && l.cfg.ExtraPods == 0},
+		{"inventory", l.writeInventory, false},
+	}
+	for _, s := range steps {
+		if s.skip {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		l.state.Step = s.name
+		if err := l.state.write(); err != nil {
+			return err
+		}
+		l.progress("%s ...", s.name)
+		start := time.Now()
+		if err := s.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		l.timings = append(l.timings, Timing{Step: s.name, Duration: time.Since(start)})
+		l.progress("%s done (%s)", s.name, time.Since(start).Round(10*time.Millisecond))
+	}
+	l.state.Phase, l.state.Step = PhaseReady, ""
+	return l.state.write()
+}
+
+func (l *Lab) progress(format string, args ...any) {
+	fmt.Fprintf(l.cfg.Progress, "lab %s: %s\n", l.cfg.Name, fmt.Sprintf(format, args...))
+}
+
+// startControlPlane runs kwokctl and connects to the API server.
+func (l *Lab) startControlPlane(ctx context.Context) error {
+	host, wildcard := "127.0.0.1", false
+	var sans []string
+	if l.hosts != nil {
+		host, wildcard = l.hosts.Gateway(), true
+		sans = []string{host}
+	}
+	port := l.cfg.APIServerPort
+	if port == 0 {
+		p, err := freePort("127.0.0.1")
+		if err != nil {
+			return fmt.Errorf("find a free port: %w", err)
+		}
+		port = p
+	} else if err := portFree(map[bool]string{true: "0.0.0.0", false: "127.0.0.1"}[wildcard], port); err != nil {
+		return err
+	}
+	l.cp = controlPlane{Name: l.cfg.Name, KwokDir: l.state.KwokDir, Host: host, Port: port, ExtraSANs: sans}
+	l.cp.PKIDir = filepath.Join(l.cp.clusterDir(), "pki")
+	l.state.Server = l.cp.Server()
+	if err := l.state.write(); err != nil {
+		return err
+	}
+	if err := createControlPlane(ctx, l.tools, l.cfg.WorkDir, l.cp, wildcard, l.cfg.UnlimitedQPS); err != nil {
+		return err
+	}
+	return l.connect()
+}
+
+// connect writes the kubeconfig and builds the clients.
+func (l *Lab) connect() error {
+	data, err := kubeconfigBytes(l.cp.Server(), l.cp.PKIDir)
+	if err != nil {
+		return err
+	}
+	l.kubeconfig = filepath.Join(l.cfg.WorkDir, KubeconfigName)
+	if err := os.WriteFile(l.kubeconfig, data, 0o600); err != nil {
+		return fmt.Errorf("write kubeconfig: %w", err)
+	}
+	cfg, err := restConfig(l.kubeconfig)
+	if err != nil {
+		return err
+	}
+	cs, err := k8s.FromConfig(cfg, l.kubeconfig)
+	if err != nil {
+		return err
+	}
+	l.rest, l.kube = cfg, cs.Kube
+	l.apply = newApplier(cs.Dynamic, cs.Kube.Discovery())
+	return nil
+}
+
+// startNodes creates the K3s-shaped nodes and waits until kwok reports them Ready.
+func (l *Lab) startNodes(ctx context.Context) error {
+	ips := l.nodeIPs()
+	l.nodes = planNodes(l.cfg.Servers, l.cfg.Agents, ips)
+	l.state.Nodes = l.nodes
+	if err := l.state.write(); err != nil {
+		return err
+	}
+	if err := createNodes(ctx, l.kube, l.nodes); err != nil {
+		return err
+	}
+	return l.waitFor(ctx, "nodes Ready", func(ctx context.Context) (bool, string, error) {
+		return nodesReady(ctx, l.kube, l.nodes)
+	})
+}
+
+// installCalico installs the configured Calico flavour and waits for it.
+func (l *Lab) installCalico(ctx context.Context) error {
+	dir, err := calicoManifestsDir(ctx, l.cfg.WorkDir)
+	if err != nil {
+		return err
+	}
+	switch l.cfg.Calico {
+	case CalicoManifest:
+		err = l.installCalicoManifest(ctx, dir)
+	case CalicoOperator:
+		err = l.installCalicoOperator(ctx, dir)
+	default:
+		return errors.New("unknown Calico flavour " + string(l.cfg.Calico))
+	}
+	if err != nil {
+		return err
+	}
+	return l.waitCalico(ctx)
+}
+
+// Kubeconfig is the path of the lab's admin kubeconfig (on this machine; the server is reachable
+// from the node hosts too when the lab has them).
+func (l *Lab) Kubeconfig() string { return l.kubeconfig }
+
+// RESTConfig returns a copy of the admin REST config.
+func (l *Lab) RESTConfig() *rest.Config { return rest.CopyConfig(l.rest) }
+
+// InventoryPath is the Ansible inventory of the node hosts ("" without node hosts).
+func (l *Lab) InventoryPath() string { return l.inventory }
+
+// Nodes lists the lab's nodes.
+func (l *Lab) Nodes() []Node { return append([]Node(nil), l.nodes...) }
+
+// Name is the lab's name; WorkDir its work dir; Server the API server URL.
+func (l *Lab) Name() string    { return l.cfg.Name }
+func (l *Lab) WorkDir() string { return l.cfg.WorkDir }
+func (l *Lab) Server() string  { return l.cp.Server() }
+
+// Tools are the binaries the lab runs (kubectl among them).
+func (l *Lab) Tools() Tools { return *l.tools }
+
+// Timings says how long each step of Up took.
+func (l *Lab) Timings() []Timing { return append([]Timing(nil), l.timings...) }
+
+// Config is the lab's configuration, defaults filled in.
+func (l *Lab) Config() Config { return l.cfg }
+
+// serverHostPort splits an API server URL into host and port.
+func serverHostPort(server string) (string, int) {
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", 0
+	}
+	port, _ := strconv.Atoi(u.Port())
+	return u.Hostname(), port
+}

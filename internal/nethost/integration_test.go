@@ -1,0 +1,106 @@
+package nethost_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cnimigrate/cnimigrate/internal/nethost"
+	"github.com/cnimigrate/cnimigrate/internal/nethost/nethosttest"
+)
+
+// TestIntegrationHosts creates two hosts and checks what a module running on them would see:
+// its own name, address, links and per-host files, reachable over SSH with strict host keys.
+func TestIntegrationHosts(t *testing.T) {
+	hs := nethosttest.Start(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if !hs.Subnet().Contains(hs.GatewayIP()) || !nethost.Pool.Contains(hs.GatewayIP()) {
+		t.Fatalf("gateway %s outside subnet %s or pool %s", hs.GatewayIP(), hs.Subnet(), nethost.Pool)
+	}
+	for _, h := range hs.List() {
+		t.Run(h.Name, func(t *testing.T) {
+			if got := ssh(t, ctx, hs, h.Name, "hostname"); got != h.Name {
+				t.Errorf("hostname over ssh = %q, want %q", got, h.Name)
+			}
+			addrs := exec(t, ctx, hs, h.Name, "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+			if !strings.Contains(addrs, h.IP.String()+"/24") {
+				t.Errorf("eth0 of %s lacks %s/24: %s", h.Name, h.IP, addrs)
+			}
+			if routes := exec(t, ctx, hs, h.Name, "ip", "route"); strings.Contains(routes, "default") {
+				t.Errorf("host %s has a default route: %s", h.Name, routes)
+			}
+			// /sys is the host's: it lists eth0 and not the bridge.
+			if sys := exec(t, ctx, hs, h.Name, "ls", "/sys/class/net"); !strings.Contains(sys, "eth0") ||
+				strings.Contains(sys, hs.Prefix()+"-br") {
+				t.Errorf("/sys/class/net in %s = %q", h.Name, sys)
+			}
+			// A file written on the host over SSH lands in its Root(), not on this machine.
+			ssh(t, ctx, hs, h.Name, "echo "+h.Name+" > /etc/cni/net.d/owner")
+			b, err := os.ReadFile(h.Path("/etc/cni/net.d/owner"))
+			if err != nil || strings.TrimSpace(string(b)) != h.Name {
+				t.Errorf("host file via Root(): %q, %v", b, err)
+			}
+			if _, err := os.Stat("/etc/cni/net.d/owner"); err == nil {
+				t.Errorf("file written on host %s appeared on the machine's /etc/cni/net.d", h.Name)
+			}
+			// Things tests set up inside a host: iptables chains and ipsets live in its netns.
+			exec(t, ctx, hs, h.Name, "iptables", "-N", "CNIMIGRATE-TEST")
+			exec(t, ctx, hs, h.Name, "ipset", "create", "cnimigrate-test", "hash:ip")
+			if out := exec(t, ctx, hs, h.Name, "iptables", "-S"); !strings.Contains(out, "CNIMIGRATE-TEST") {
+				t.Errorf("chain missing inside host: %s", out)
+			}
+		})
+	}
+	// The other host and the gateway are reachable; host keys are checked (a wrong key is refused).
+	a, b := hs.List()[0], hs.List()[1]
+	exec(t, ctx, hs, a.Name, "ping", "-c1", "-W2", b.IP.String())
+	exec(t, ctx, hs, a.Name, "ping", "-c1", "-W2", hs.GatewayIP().String())
+	wrongKnownHosts(t, ctx, hs)
+}
+
+func wrongKnownHosts(t *testing.T, ctx context.Context, hs *nethost.Hosts) {
+	kh, err := os.ReadFile(hs.KnownHostsPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(kh)), "\n")
+	a, b := hs.List()[0], hs.List()[1]
+	// Give host a the key of host b.
+	swapped := strings.Replace(lines[1], b.IP.String(), a.IP.String(), 1) + "\n"
+	bad := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(bad, []byte(swapped), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := hs.SSHArgs(a.Name)
+	for i := range args {
+		if strings.HasPrefix(args[i], "UserKnownHostsFile=") {
+			args[i] = "UserKnownHostsFile=" + bad
+		}
+	}
+	out, err := command(ctx, append(args, "true")...)
+	if err == nil || !strings.Contains(out, "HOST IDENTIFICATION HAS CHANGED") {
+		t.Errorf("ssh with a wrong host key: err=%v, output %q; want a refused host key", err, out)
+	}
+}
+
+func ssh(t *testing.T, ctx context.Context, hs *nethost.Hosts, host, cmd string) string {
+	t.Helper()
+	out, err := command(ctx, append(hs.SSHArgs(host), cmd)...)
+	if err != nil {
+		t.Fatalf("ssh %s %q: %v: %s", host, cmd, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+func exec(t *testing.T, ctx context.Context, hs *nethost.Hosts, host string, argv ...string) string {
+	t.Helper()
+	out, err := hs.Exec(ctx, host, argv...)
+	if err != nil {
+		t.Fatalf("exec on %s: %v", host, err)
+	}
+	return out
+}

@@ -1,0 +1,156 @@
+package nethost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// acquire leases a subnet (sweeping stale instances first), creates the work dir and mount points,
+// and returns the not-yet-built hosts.
+func acquire(ctx context.Context, reg *registry, cfg Config) (*Hosts, error) {
+	unlock, err := reg.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := sweepStale(ctx, reg, Prefix); err != nil {
+		return nil, err
+	}
+	leases, err := reg.leases()
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string]bool{}
+	for _, l := range leases {
+		taken[l.Prefix] = true
+	}
+	inUse, err := routesInUse(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("nethost: read routes: %w", err)
+	}
+	idx, sn, err := pickSubnet(taken, inUse)
+	if err != nil {
+		return nil, err
+	}
+	prefix := instancePrefix(idx)
+	parent := cfg.WorkDir
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(parent, tempDirPrefix+prefix+"-")
+	if err != nil {
+		return nil, fmt.Errorf("nethost: create work dir: %w", err)
+	}
+	start, err := processStart(os.Getpid())
+	if err == nil {
+		err = reg.write(lease{Prefix: prefix, Subnet: sn.String(), PID: os.Getpid(), Start: start, WorkDir: dir})
+	}
+	if err == nil {
+		err = ensureMountpoints(reg, append([]string{"/run/sshd"}, cfg.Dirs...))
+	}
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		_ = reg.remove(prefix)
+		return nil, err
+	}
+	hs := &Hosts{cfg: cfg, reg: reg, prefix: prefix, subnet: sn, dir: dir, procs: map[string]*sshdProc{}}
+	for i, name := range cfg.Names {
+		hs.hosts = append(hs.hosts, Host{Name: name, IP: hostAddr(sn, i), NetNS: netnsName(prefix, i),
+			root: hs.hostDir(name) + "/root"})
+	}
+	return hs, nil
+}
+
+// Destroy stops every host and removes everything Create made: processes in the hosts'
+// namespaces (and with them the hosts' mounts), the namespaces, veths, bridge, work dir and the
+// subnet lease. Like rm -f it succeeds when there is nothing (left) to remove; call it as often as you like.
+func (hs *Hosts) Destroy() error {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.removed {
+		return nil
+	}
+	for _, p := range hs.procs {
+		p.stop(5 * time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), destroyTimeout)
+	defer cancel()
+	unlock, err := hs.reg.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	err = errors.Join(sweepInstance(ctx, hs.reg, hs.prefix, hs.dir), removeIdleMountpoints(hs.reg))
+	if err == nil {
+		hs.removed = true
+	}
+	return err
+}
+
+// SSHArgs returns the ssh command line (argv) that logs in to host as root the way the inventory
+// does: the harness key, the harness known_hosts, strict host-key checking. Append a remote command.
+func (hs *Hosts) SSHArgs(host string) []string {
+	h, _ := hs.Host(host)
+	return []string{"ssh", "-i", hs.KeyPath(),
+		"-o", "UserKnownHostsFile=" + hs.KnownHostsPath(), "-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+		"-o", "ConnectTimeout=5", "root@" + h.IP.String()}
+}
+
+// WaitSSH waits until every host accepts an SSH login with the harness key and reports its own
+// hostname. Without a deadline on ctx it gives up after SSHTimeout.
+func (hs *Hosts) WaitSSH(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, SSHTimeout)
+		defer cancel()
+	}
+	for _, h := range hs.hosts {
+		if err := hs.waitOne(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (hs *Hosts) waitOne(ctx context.Context, h Host) error {
+	hs.mu.Lock()
+	p := hs.procs[h.Name]
+	hs.mu.Unlock()
+	var last error
+	for {
+		out, err := run(ctx, append(hs.SSHArgs(h.Name), "hostname")...)
+		if err == nil && strings.TrimSpace(out) == h.Name {
+			return nil
+		}
+		last = err
+		if err == nil {
+			last = fmt.Errorf("hostname is %q, want %q", strings.TrimSpace(out), h.Name)
+		}
+		if p == nil || p.exited() {
+			return fmt.Errorf("nethost: sshd of %s is not running: %s", h.Name, readTail(hs.SSHDLog(h.Name)))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nethost: %s (%s) accepted no SSH login: %w (last attempt: %v; sshd log: %s)",
+				h.Name, h.IP, ctx.Err(), last, readTail(hs.SSHDLog(h.Name)))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func readTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 1500 {
+		s = "…" + s[len(s)-1500:]
+	}
+	return s
+}
