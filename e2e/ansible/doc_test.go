@@ -14,6 +14,7 @@ import (
 func testAnsibleDoc(t *testing.T, ctx context.Context, lib string, mods []string, sidecars map[string]string) {
 	for _, m := range mods {
 		t.Run(m, func(t *testing.T) {
+			t.Parallel()
 			doc, err := readSidecar(m, sidecars[m])
 			if err != nil {
 				t.Fatal(err)

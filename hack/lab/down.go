@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/cnimigrate/cnimigrate/internal/lab"
@@ -41,6 +42,10 @@ func cmdDown(ctx context.Context, args []string, stderr io.Writer) error {
 	dir := *workDir
 	if dir == "" {
 		dir = lab.DefaultWorkDir(*name)
+	}
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		fmt.Fprintf(stderr, "lab: no lab in %s: nothing to remove\n", dir)
+		return nil
 	}
 	fmt.Fprintf(stderr, "lab: removing the lab in %s\n", dir)
 	if err := lab.DownDir(ctx, dir); err != nil {

@@ -60,6 +60,9 @@ func cmdUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	if cfg.Hosts && os.Geteuid() != 0 {
 		return errors.New("node hosts need root (network namespaces, sshd): run as root or pass --no-hosts")
 	}

@@ -22,7 +22,6 @@ type applier struct {
 	e           *env
 	p           Parameters
 	pl          *Plan
-	deadline    time.Time
 	rel         *release.Release // the release the Helm action produced
 	helmStarted bool
 	nodeConfig  bool // the CiliumNodeConfig create/update was applied
@@ -30,7 +29,7 @@ type applier struct {
 
 // applyPlan applies the plan, rolls back on failure when asked, and completes the outcome.
 func applyPlan(ctx context.Context, e *env, p Parameters, pl *Plan, out *Outcome) (*Outcome, error) {
-	a := &applier{e: e, p: p, pl: pl, deadline: e.now().Add(p.Timeout)}
+	a := &applier{e: e, p: p, pl: pl}
 	err := a.run(ctx)
 	if err != nil && p.RollbackOnFailure && a.helmStarted && pl.Action != ActionUninstall {
 		note, rbErr := a.rollback(ctx)
@@ -52,13 +51,6 @@ func applyPlan(ctx context.Context, e *env, p Parameters, pl *Plan, out *Outcome
 	return out, nil
 }
 
-func (a *applier) remaining() time.Duration {
-	if d := a.deadline.Sub(a.e.now()); d > time.Second {
-		return d
-	}
-	return time.Second
-}
-
 func (a *applier) run(ctx context.Context) error {
 	pl, p := a.pl, a.p
 	if pl.Recover {
@@ -75,7 +67,7 @@ func (a *applier) run(ctx context.Context) error {
 		return err
 	}
 	if op := pl.NodeConfig.Op; op == opCreate || op == opUpdate {
-		if err := applyNodeConfig(ctx, a.e.dyn, pl.NodeConfig, a.remaining()); err != nil {
+		if err := applyNodeConfig(ctx, a.e.dyn, pl.NodeConfig, p.Timeout); err != nil {
 			return err
 		}
 		a.nodeConfig = true
@@ -83,17 +75,17 @@ func (a *applier) run(ctx context.Context) error {
 	if p.Wait && p.State == StatePresent {
 		check := &readinessCheck{kube: a.e.kube, dyn: a.e.dyn, namespace: p.Namespace,
 			crds: a.requiredCRDs(), operator: operatorEnabled(pl.Values)}
-		if err := waitReady(ctx, check, a.remaining()); err != nil {
+		if err := waitReady(ctx, check, p.Timeout); err != nil {
 			return err
 		}
 	}
 	if p.Wait && p.State == StateAbsent && pl.Action == ActionUninstall {
-		if err := waitGone(ctx, a.e, p.Namespace, a.remaining()); err != nil {
+		if err := waitGone(ctx, a.e, p.Namespace, p.Timeout); err != nil {
 			return err
 		}
 	}
 	if pl.NodeConfig.Op == opDelete {
-		return applyNodeConfig(ctx, a.e.dyn, pl.NodeConfig, a.remaining())
+		return applyNodeConfig(ctx, a.e.dyn, pl.NodeConfig, 0)
 	}
 	return nil
 }

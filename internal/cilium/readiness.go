@@ -49,11 +49,6 @@ type observation struct {
 
 func (c *readinessCheck) observe(ctx context.Context) (observation, error) {
 	var obs observation
-	if p, err := c.crdProblem(ctx); err != nil {
-		return obs, err
-	} else if p != "" {
-		obs.problems = append(obs.problems, p)
-	}
 	r, p, err := agentReadiness(ctx, c.kube, c.namespace)
 	if err != nil {
 		return obs, err
@@ -70,6 +65,13 @@ func (c *readinessCheck) observe(ctx context.Context) (observation, error) {
 		if p != "" {
 			obs.problems = append(obs.problems, p)
 		}
+	}
+	p, err = c.crdProblem(ctx)
+	if err != nil {
+		return obs, err
+	}
+	if p != "" {
+		obs.problems = append(obs.problems, p)
 	}
 	return obs, nil
 }

@@ -81,6 +81,9 @@ func Run(ctx context.Context, c Clients, p Parameters) (*result.Report, error) {
 func runProbes(ctx context.Context, c Clients, p Parameters, r *result.Report) error {
 	groups := p.probesEnabled()
 	if len(groups) == 0 {
+		if p.Iperf3 {
+			r.Notes = append(r.Notes, "iperf3 is ignored: no probe group is selected in checks")
+		}
 		return nil
 	}
 	cfg := probe.Config{Kube: c.Kube, Exec: c.Exec, Groups: groups, Images: p.Images, Samples: p.Samples,

@@ -79,6 +79,19 @@ const maxExtraPods = 20000
 
 var validName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$`)
 
+// Validate reports what is wrong with the config (after filling in the defaults of empty
+// fields), and whether a lab already uses its work dir, without creating anything.
+func (c Config) Validate() error {
+	c, err := c.complete()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(c.WorkDir); err == nil {
+		return existsError(c.WorkDir, c.Name)
+	}
+	return nil
+}
+
 // complete fills in defaults for the empty string fields and validates the rest.
 func (c Config) complete() (Config, error) {
 	if c.Name == "" {

@@ -32,7 +32,8 @@ type controlPlane struct {
 	KwokDir   string // KWOK_WORKDIR
 	Host      string // address clients use: the node-host gateway, or 127.0.0.1
 	Port      int
-	PKIDir    string // ca.crt, admin.crt, admin.key
+	Ports     componentPorts // the other components' ports (chosen here: kwokctl's own choice races)
+	PKIDir    string         // ca.crt, admin.crt, admin.key
 	ExtraSANs []string
 }
 
@@ -43,22 +44,23 @@ func (cp controlPlane) Server() string {
 	return "https://" + net.JoinHostPort(cp.Host, strconv.Itoa(cp.Port))
 }
 
-// kwokctlConfig renders the KwokctlConfiguration: binary runtime, our binaries, admission and RBAC
-// on, every component on loopback. kwokctl's components reach the API server at 127.0.0.1 (that is
-// hard-coded in kwokctl), so when node hosts must reach it too the kube-apiserver alone is moved to
-// the wildcard address (client certificates and RBAC required, anonymous access off).
-func kwokctlConfig(t *Tools, cp controlPlane, wildcard bool, unlimitedQPS bool) ([]byte, error) {
+// kwokctlConfig renders the KwokctlConfiguration: binary runtime, our binaries, admission plugins
+// and RBAC on, anonymous access off, K3s' service CIDR, every component on loopback (see
+// rebindAPIServer for node hosts), ports chosen by us.
+func kwokctlConfig(t *Tools, cp controlPlane, unlimitedQPS bool) ([]byte, error) {
 	apiserverArgs := []map[string]any{
 		{"key": "service-cluster-ip-range", "value": defaults.K3sServiceCIDR},
 		{"key": "anonymous-auth", "value": "false"},
 	}
-	if wildcard {
-		apiserverArgs = append(apiserverArgs, map[string]any{"key": "bind-address", "value": "0.0.0.0", "override": true})
-	}
 	opts := map[string]any{
 		"runtime":                     "binary",
-		"bindAddress":                 "127.0.0.1",
+		"bindAddress":                 loopback,
 		"kubeApiserverPort":           cp.Port,
+		"etcdPort":                    cp.Ports.Etcd,
+		"etcdPeerPort":                cp.Ports.EtcdPeer,
+		"kwokControllerPort":          cp.Ports.Kwok,
+		"kubeControllerManagerPort":   cp.Ports.ControllerManager,
+		"kubeSchedulerPort":           cp.Ports.Scheduler,
 		"kubeApiserverCertSANs":       cp.ExtraSANs,
 		"kubeVersion":                 defaults.LabKubeVersion,
 		"etcdVersion":                 strings.TrimPrefix(defaults.LabEtcdVersion, "v"),
@@ -85,9 +87,10 @@ func kwokctlConfig(t *Tools, cp controlPlane, wildcard bool, unlimitedQPS bool) 
 }
 
 // createControlPlane writes the kwokctl config and runs `kwokctl create cluster`, which returns once
-// the API server answers. kwokctl's output goes to kwokctl.log in the work dir; its tail is in the error.
-func createControlPlane(ctx context.Context, t *Tools, workDir string, cp controlPlane, wildcard, unlimitedQPS bool) error {
-	cfg, err := kwokctlConfig(t, cp, wildcard, unlimitedQPS)
+// the API server answers; then, if cp.Host is not loopback, moves the API server there.
+// kwokctl's output goes to kwokctl.log in the work dir; its tail is in the error.
+func createControlPlane(ctx context.Context, t *Tools, workDir string, cp controlPlane, unlimitedQPS bool) error {
+	cfg, err := kwokctlConfig(t, cp, unlimitedQPS)
 	if err != nil {
 		return fmt.Errorf("render kwokctl config: %w", err)
 	}
@@ -95,8 +98,12 @@ func createControlPlane(ctx context.Context, t *Tools, workDir string, cp contro
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return fmt.Errorf("write kwokctl config: %w", err)
 	}
-	return runKwokctl(ctx, t, workDir, cp, "--config", cfgPath, "create", "cluster", "--name", cp.Name,
+	err = runKwokctl(ctx, t, workDir, cp, "--config", cfgPath, "create", "cluster", "--name", cp.Name,
 		"--runtime", "binary", "--wait", "2m")
+	if err != nil || cp.Host == loopback {
+		return err
+	}
+	return rebindAPIServer(ctx, t, workDir, cp)
 }
 
 // deleteControlPlane runs `kwokctl delete cluster`; callers kill leftovers themselves.
@@ -149,14 +156,31 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// freePort asks the kernel for a free TCP port on host.
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, err
+// componentPorts are the loopback ports of etcd, kwok, kube-controller-manager and kube-scheduler.
+type componentPorts struct {
+	Etcd, EtcdPeer, Kwok, ControllerManager, Scheduler int
+}
+
+// pickPorts asks the kernel for distinct free ports. kwokctl's own picker scans downwards from a
+// fixed port, so two labs created at the same moment pick the same ports; the kernel's ephemeral
+// ports are spread out.
+func pickPorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for len(ports) < n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
 }
 
 // portFree fails with a clear message when something already listens on host:port.

@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -97,6 +98,11 @@ func TestIntegrationLabCrash(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // whatever happens, leave nothing behind
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = lab.DownDir(context.Background(), dir)
+	})
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		st, err := lab.ReadState(dir)
@@ -104,13 +110,12 @@ func TestIntegrationLabCrash(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
 			t.Fatalf("helper never reached the calico step (state %+v, %v)", st, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
+	_, _ = cmd.Process.Wait()
 	st, err := lab.ReadState(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -145,10 +150,9 @@ func assertNothingLeft(t *testing.T, dir string) {
 
 func assertNoNetns(t *testing.T, st *lab.State) {
 	t.Helper()
-	var prefix string
-	if i := strings.Index(string(st.Hosts.Harness), `"prefix":"`); i >= 0 {
-		prefix, _, _ = strings.Cut(string(st.Hosts.Harness)[i+len(`"prefix":"`):], `"`)
-	}
+	var rec struct{ Prefix string }
+	_ = json.Unmarshal(st.Hosts.Harness, &rec)
+	prefix := rec.Prefix
 	if prefix == "" {
 		t.Fatalf("no node-host prefix in state: %s", st.Hosts.Harness)
 	}

@@ -89,6 +89,13 @@ func calicoIptables(veths []string) string {
 			w(":%s - [0:0]", c)
 		}
 	}
+	iptablesRawMangleNat(w, chains)
+	iptablesFilter(w, chains, veths)
+	return b.String()
+}
+
+// iptablesRawMangleNat renders Felix's raw, mangle and nat chains.
+func iptablesRawMangleNat(w func(string, ...any), chains func(...string)) {
 	w("*raw")
 	chains("cali-PREROUTING", "cali-OUTPUT", "cali-from-host-endpoint", "cali-to-host-endpoint")
 	w(`-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING`)
@@ -117,6 +124,10 @@ func calicoIptables(veths []string) string {
 	w(`-A cali-OUTPUT -m comment --comment "cali:GBTAv2p5CwevEyJm" -j cali-fip-dnat`)
 	w(`-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE`)
 	w("COMMIT")
+}
+
+// iptablesFilter renders Felix's filter chains, with per-workload chains for veths.
+func iptablesFilter(w func(string, ...any), chains func(...string), veths []string) {
 	w("*filter")
 	chains("cali-INPUT", "cali-FORWARD", "cali-OUTPUT", "cali-from-wl-dispatch", "cali-to-wl-dispatch",
 		"cali-wl-to-host", "cali-from-hep-forward", "cali-to-hep-forward", "cali-cidr-block")
@@ -142,5 +153,4 @@ func calicoIptables(veths []string) string {
 		w(`-A cali-tw-%s -m comment --comment "cali:lab-tw-accept" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, v)
 	}
 	w("COMMIT")
-	return b.String()
 }

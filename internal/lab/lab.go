@@ -119,29 +119,32 @@ func (l *Lab) progress(format string, args ...any) {
 
 // startControlPlane runs kwokctl and connects to the API server.
 func (l *Lab) startControlPlane(ctx context.Context) error {
-	host, wildcard := "127.0.0.1", false
+	host := loopback
 	var sans []string
 	if l.hosts != nil {
-		host, wildcard = l.hosts.Gateway(), true
+		host = l.hosts.Gateway()
 		sans = []string{host}
+	}
+	ports, err := pickPorts(6)
+	if err != nil {
+		return err
 	}
 	port := l.cfg.APIServerPort
 	if port == 0 {
-		p, err := freePort("127.0.0.1")
-		if err != nil {
-			return fmt.Errorf("find a free port: %w", err)
-		}
-		port = p
-	} else if err := portFree(map[bool]string{true: "0.0.0.0", false: "127.0.0.1"}[wildcard], port); err != nil {
+		port = ports[5]
+	} else if err := portFree(loopback, port); err != nil {
+		return err
+	} else if err := portFree(host, port); err != nil {
 		return err
 	}
-	l.cp = controlPlane{Name: l.cfg.Name, KwokDir: l.state.KwokDir, Host: host, Port: port, ExtraSANs: sans}
+	l.cp = controlPlane{Name: l.cfg.Name, KwokDir: l.state.KwokDir, Host: host, Port: port, ExtraSANs: sans,
+		Ports: componentPorts{Etcd: ports[0], EtcdPeer: ports[1], Kwok: ports[2], ControllerManager: ports[3], Scheduler: ports[4]}}
 	l.cp.PKIDir = filepath.Join(l.cp.clusterDir(), "pki")
 	l.state.Server = l.cp.Server()
 	if err := l.state.write(); err != nil {
 		return err
 	}
-	if err := createControlPlane(ctx, l.tools, l.cfg.WorkDir, l.cp, wildcard, l.cfg.UnlimitedQPS); err != nil {
+	if err := createControlPlane(ctx, l.tools, l.cfg.WorkDir, l.cp, l.cfg.UnlimitedQPS); err != nil {
 		return err
 	}
 	return l.connect()

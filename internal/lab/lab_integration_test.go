@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +51,16 @@ func testLabFlavour(t *testing.T, flavour lab.Calico, calicoNS string) {
 		}
 	})
 	t.Run("ssh", func(t *testing.T) { checkSSH(t, l) })
+	t.Run("API server on the gateway only", func(t *testing.T) {
+		u, _ := url.Parse(l.Server())
+		if !strings.HasPrefix(u.Hostname(), "198.18.") {
+			t.Fatalf("API server %s is not on the node-host gateway", l.Server())
+		}
+		if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", u.Port()), time.Second); err == nil {
+			c.Close()
+			t.Errorf("the API server also listens on 127.0.0.1:%s", u.Port())
+		}
+	})
 
 	leftovers := snapshotOf(l)
 	if err := l.Down(ctx); err != nil {
@@ -251,59 +262,4 @@ func run(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// snapshot names what must be gone after Down.
-type snapshot struct {
-	workDir string
-	netns   []string
-	links   []string
-}
-
-func snapshotOf(l *lab.Lab) snapshot {
-	s := snapshot{workDir: l.WorkDir()}
-	st, err := lab.ReadState(l.WorkDir())
-	if err == nil && st.Hosts != nil {
-		var rec struct{ Prefix string }
-		_ = json.Unmarshal(st.Hosts.Harness, &rec)
-		if rec.Prefix != "" {
-			s.netns = append(s.netns, rec.Prefix+"-")
-			s.links = append(s.links, rec.Prefix+"-")
-		}
-	}
-	return s
-}
-
-func (s snapshot) assertGone(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(s.workDir); !os.IsNotExist(err) {
-		t.Errorf("work dir %s still exists after Down (%v)", s.workDir, err)
-	}
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, _ := os.ReadFile(p)
-		if strings.Contains(string(b), s.workDir) {
-			t.Errorf("process %s still runs after Down: %q", p, strings.ReplaceAll(string(b), "\x00", " "))
-		}
-	}
-	mounts, _ := os.ReadFile("/proc/self/mountinfo")
-	if strings.Contains(string(mounts), s.workDir) {
-		t.Errorf("mounts under %s remain after Down", s.workDir)
-	}
-	nss, _ := os.ReadDir("/run/netns")
-	for _, ns := range nss {
-		for _, p := range s.netns {
-			if strings.HasPrefix(ns.Name(), p) {
-				t.Errorf("network namespace %s remains after Down", ns.Name())
-			}
-		}
-	}
-	ifaces, _ := net.Interfaces()
-	for _, i := range ifaces {
-		for _, p := range s.links {
-			if strings.HasPrefix(i.Name, p) {
-				t.Errorf("link %s remains after Down", i.Name)
-			}
-		}
-	}
 }

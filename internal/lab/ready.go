@@ -15,9 +15,22 @@ import (
 	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
-// waitFor waits up to the lab's ReadyTimeout.
+// waitFor waits up to the lab's ReadyTimeout, and gives up at once when a control-plane process
+// has died (nothing would change any more), naming it and quoting its log.
 func (l *Lab) waitFor(ctx context.Context, what string, cond wait.Condition) error {
-	return wait.For(ctx, what, l.cfg.ReadyTimeout, 0, cond)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	err := wait.For(ctx, what, l.cfg.ReadyTimeout, 0, func(ctx context.Context) (bool, string, error) {
+		if err := l.componentsAlive(); err != nil {
+			cancel(err)
+			return false, "", err
+		}
+		return cond(ctx)
+	})
+	if cause := context.Cause(ctx); err != nil && cause != nil && cause != context.Canceled {
+		return fmt.Errorf("waiting for %s: %w", what, cause)
+	}
+	return err
 }
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}

@@ -99,7 +99,7 @@ func TestKwokctlConfig(t *testing.T) {
 	t.Parallel()
 	tl := &Tools{KubeApiserver: "/b/kube-apiserver", Kwok: "/b/kwok", Etcd: "/b/etcd", Kubectl: "/b/kubectl",
 		KubeControllerManager: "/b/kcm", KubeScheduler: "/b/ks"}
-	data, err := kwokctlConfig(tl, controlPlane{Port: 1234, ExtraSANs: []string{"198.18.0.1"}}, true, false)
+	data, err := kwokctlConfig(tl, controlPlane{Port: 1234, ExtraSANs: []string{"198.18.0.1"}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,28 @@ func TestKwokctlConfig(t *testing.T) {
 		args[a.Key] = a.Value
 	}
 	if doc.Patches[0].Name != "kube-apiserver" || args["service-cluster-ip-range"] != "10.43.0.0/16" ||
-		args["bind-address"] != "0.0.0.0" || args["anonymous-auth"] != "false" {
+		args["anonymous-auth"] != "false" {
 		t.Errorf("kube-apiserver patches: %v", args)
+	}
+}
+
+func TestSetAPIServerBind(t *testing.T) {
+	t.Parallel()
+	cfg := strings.Join([]string{
+		"apiVersion: config.kwok.x-k8s.io/v1alpha1", "components:",
+		"- args:", "  - --etcd-prefix=/registry", "  - --bind-address=127.0.0.1", "  name: kube-apiserver",
+		"- args:", "  - --bind-address=127.0.0.1", "  name: kube-controller-manager",
+		"componentsPatches:", "- extraArgs:", "  name: kube-apiserver", "kind: KwokctlConfiguration",
+	}, "\n")
+	out, err := setAPIServerBind(cfg, "198.18.3.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(out, "--bind-address=198.18.3.1") != 1 || strings.Count(out, "--bind-address=127.0.0.1") != 1 ||
+		strings.Index(out, "198.18.3.1") > strings.Index(out, "name: kube-apiserver") {
+		t.Errorf("only the kube-apiserver's bind address must move:\n%s", out)
+	}
+	if _, err := setAPIServerBind("components:\n- args:\n  name: kube-apiserver\n", "x"); err == nil {
+		t.Error("a config without the apiserver's bind address must be an error, not a silent no-op")
 	}
 }

@@ -80,6 +80,18 @@ func (s *State) write() error {
 	return nil
 }
 
+// existsError explains that a lab (running, or left by a crash) holds dir.
+func existsError(dir, name string) error {
+	msg := fmt.Sprintf("lab %q already exists (work dir %s)", name, dir)
+	if s, err := ReadState(dir); err == nil {
+		msg += fmt.Sprintf(", phase %s, started %s by pid %d", s.Phase, s.Created.Format(time.RFC3339), s.OwnerPID)
+		if !alive(s.OwnerPID) {
+			msg += " (that process is gone: a crash)"
+		}
+	}
+	return fmt.Errorf("%s: bring it down first (hack/lab down --name %s, or lab.DownByName) or choose another name", msg, name)
+}
+
 // makeWorkDir creates the lab's work dir, failing clearly when a lab of that name exists already
 // (running, or left behind by a crash) or the place is not writable.
 func makeWorkDir(dir, name string) error {
@@ -88,14 +100,7 @@ func makeWorkDir(dir, name string) error {
 	}
 	err := os.Mkdir(dir, 0o700)
 	if errors.Is(err, os.ErrExist) {
-		msg := fmt.Sprintf("lab %q already exists (work dir %s)", name, dir)
-		if s, err := ReadState(dir); err == nil {
-			msg += fmt.Sprintf(", phase %s, started %s by pid %d", s.Phase, s.Created.Format(time.RFC3339), s.OwnerPID)
-			if !alive(s.OwnerPID) && s.Phase != PhaseReady {
-				msg += " (that process is gone: a crashed start)"
-			}
-		}
-		return fmt.Errorf("%s: bring it down first (hack/lab down --name %s, or lab.DownByName) or choose another name", msg, name)
+		return existsError(dir, name)
 	}
 	if err != nil {
 		return fmt.Errorf("work dir %s is not writable: %w", dir, err)

@@ -27,6 +27,9 @@ var DefaultDirs = []string{
 	"/var/log/calico",
 	"/var/lib/rancher/k3s/agent/etc/containerd",
 	"/etc/rancher/k3s",
+	// cnimigrate's own state on a node (backups, connectivity results): per host, as on real nodes,
+	// so that parallel labs never see each other's backups.
+	"/var/lib/cnimigrate",
 }
 
 // maxHosts: .1 is the gateway, .255 the broadcast address, hosts take .2 onwards.

@@ -8,18 +8,23 @@
 //		Groups: map[string][]string{"servers": {"server-0"}, "agents": {"agent-1"}}, // optional
 //		Dirs:   nil,      // per-host directories; nil means DefaultDirs
 //		WorkDir: "",      // parent of the harness temp dir; "" means os.TempDir()
+//		Vars: nil, HostVars: nil, // extra inventory variables (all hosts / per host), optional
 //	})
 //	defer hs.Destroy()                 // idempotent, like rm -f; safe after a failed Create
 //	hs.GatewayIP()                     // the bridge's .1 address (controller side; serve the API here)
 //	hs.Subnet()                        // the /24 the hosts live in
 //	hs.List()                          // []nethost.Host{Name, IP}; h.Root() is the host's files
-//	hs.Host("agent-1")                 // one host by name
+//	hs.Host("agent-1")                 // (Host, bool): one host by name
 //	hs.InventoryPath(), hs.KnownHostsPath(), hs.KeyPath()
-//	hs.Exec(ctx, "agent-1", "ip", "link") // run inside that host's net+mount+UTS namespaces
+//	hs.SSHArgs("agent-1")              // argv of an ssh login as the inventory does it; append a command
+//	hs.Exec(ctx, "agent-1", "ip", "link") // (stdout, error): run inside the host's net+mount+UTS namespaces
+//	hs.Prefix(), hs.Dir(), hs.SSHDLog("agent-1") // instance name prefix, work dir, sshd log
 //	hs.WaitSSH(ctx)                    // Create already waits; use again after restarting things
 //	nethost.Cleanup(nethost.Prefix)    // sweep leftovers whose owner process is dead
 //
-// For tests: nethosttest.Start(t, n) (skips under -short and when not root, cleans up via t.Cleanup).
+// For tests: nethosttest.Start(t, n) (hosts node-0 … node-(n-1), groups servers=[node-0] and
+// agents=[the rest]) or nethosttest.StartConfig(t, cfg); both skip under -short and when not root,
+// and destroy the hosts in t.Cleanup. To run a playbook against them, see internal/playbook.
 //
 // # What a host is
 //

@@ -142,11 +142,14 @@ func prepare(p Params, tmp string) ([]string, []string, error) {
 // environ is this process' environment plus the run's ANSIBLE_* settings (Params.Env last).
 func environ(p Params, tmp, cbDir string) []string {
 	set := map[string]string{
-		"ANSIBLE_CALLBACK_PLUGINS":           joinList(cbDir, os.Getenv("ANSIBLE_CALLBACK_PLUGINS")),
-		"ANSIBLE_CALLBACKS_ENABLED":          joinComma(callbackName, os.Getenv("ANSIBLE_CALLBACKS_ENABLED")),
-		"CNIMIGRATE_RESULTS_JSON":            filepath.Join(tmp, "results.json"),
-		"ANSIBLE_HOST_KEY_CHECKING":          "True",
-		"ANSIBLE_SSH_CONTROL_PATH_DIR":       filepath.Join(tmp, "cp"),
+		"ANSIBLE_CALLBACK_PLUGINS":     joinList(cbDir, os.Getenv("ANSIBLE_CALLBACK_PLUGINS")),
+		"ANSIBLE_CALLBACKS_ENABLED":    joinComma(callbackName, os.Getenv("ANSIBLE_CALLBACKS_ENABLED")),
+		"CNIMIGRATE_RESULTS_JSON":      filepath.Join(tmp, "results.json"),
+		"ANSIBLE_HOST_KEY_CHECKING":    "True",
+		"ANSIBLE_SSH_CONTROL_PATH_DIR": filepath.Join(tmp, "cp"),
+		// Ansible's default plus no -C: compressing each module binary costs CPU and saves nothing
+		// on a local bridge. Params.Env can put it back for remote hosts.
+		"ANSIBLE_SSH_ARGS":                   "-o ControlMaster=auto -o ControlPersist=60s",
 		"ANSIBLE_RETRY_FILES_ENABLED":        "False",
 		"ANSIBLE_NOCOLOR":                    "1",
 		"ANSIBLE_FORCE_COLOR":                "0",

@@ -30,8 +30,8 @@ var calicoResources = []string{"networkpolicies", "globalnetworkpolicies", "netw
 
 // LoadCluster reads the Calico policies and network sets, and which namespaces hold Kubernetes
 // NetworkPolicies.
-func LoadCluster(ctx context.Context, dyn dynamic.Interface, namespaces []string) (Input, error) {
-	c := newCollector(namespaces)
+func LoadCluster(ctx context.Context, dyn dynamic.Interface) (Input, error) {
+	c := newCollector()
 	group, err := calicoGroup(ctx, dyn)
 	if err != nil {
 		return Input{}, err
@@ -45,7 +45,7 @@ func LoadCluster(ctx context.Context, dyn dynamic.Interface, namespaces []string
 			break
 		}
 		gvr := schema.GroupVersionResource{Group: group, Version: map[string]string{GroupV3: "v3", GroupCRD: "v1"}[group], Resource: res}
-		if err := c.list(ctx, dyn, gvr, res == "networkpolicies", namespaces); err != nil {
+		if err := c.list(ctx, dyn, gvr); err != nil {
 			return Input{}, err
 		}
 	}
@@ -75,20 +75,14 @@ func calicoGroup(ctx context.Context, dyn dynamic.Interface) (string, error) {
 	return "", nil
 }
 
-func (c *collector) list(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, namespaced bool, namespaces []string) error {
-	scopes := []string{metav1.NamespaceAll}
-	if namespaced && len(namespaces) > 0 {
-		scopes = namespaces
+func (c *collector) list(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource) error {
+	list, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
 	}
-	for _, ns := range scopes {
-		list, err := dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
-		}
-		for _, it := range list.Items {
-			if err := c.add(it.Object, "cluster"); err != nil {
-				return err
-			}
+	for _, it := range list.Items {
+		if err := c.add(it.Object, "cluster"); err != nil {
+			return err
 		}
 	}
 	return nil

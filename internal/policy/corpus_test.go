@@ -23,7 +23,7 @@ var testCIDRs = []netip.Prefix{
 // translateFile translates the objects of one testdata file.
 func translateFile(t *testing.T, path string) *Result {
 	t.Helper()
-	c := newCollector(nil)
+	c := newCollector()
 	if err := c.readFile(path); err != nil {
 		t.Fatal(err)
 	}

@@ -42,10 +42,14 @@
 // serviceAccounts.selector, http, services, notSelector, notPorts, source ports, notICMP,
 // notProtocol (unless implied by protocol), ICMP without a type or with a code, other protocols,
 // ipVersion on non-CIDR peers, match criteria on the policy's own side of a rule, doNotTrack,
-// preDNAT, applyOnForward, selectors that also match Calico network sets, unknown fields, and
-// Deny rules whose outcome depends on order (an Allow Calico evaluates first — earlier in the same
-// policy, or in a policy of lower or equal order — can match the same traffic; Cilium applies
-// every deny first). Such denies are kept (the safer side) and reported.
+// preDNAT, applyOnForward, selectors that also match Calico network sets, and unknown fields.
+// Untranslatable rules are left out of their policy; a policy whose endpoints cannot be expressed
+// (selector, serviceAccountSelector, tier, doNotTrack, preDNAT) is not written at all.
+//
+// Order (checkOrder): Calico's first matching rule wins, Cilium applies every deny first. A Deny
+// that an Allow evaluated before it by Calico can pre-empt is left out: exactly (noted) when no
+// Allow evaluated after it can match its traffic, else reported. Kubernetes NetworkPolicies take
+// part at order 1000 when known (Input.K8sPolicyNamespaces).
 //
 // Output is deterministic: objects sorted by kind, namespace, name; findings sorted.
 package policy

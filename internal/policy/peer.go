@@ -180,7 +180,11 @@ func (c *policyCtx) networkSets(e EntityRule, side string, loc ruleLoc) bool {
 		}
 		if sel.Evaluate(labels) {
 			ref := ObjectRef{Kind: s.Kind, Namespace: s.Namespace, Name: s.Name}
-			c.untranslatable(loc, side+".selector", sel.Source, fmt.Sprintf("in Calico it also matches %s (nets %s); Cilium endpoint selectors never match network sets: add those nets as a CIDR rule by hand", ref, listText(s.Nets)))
+			construct := sel.Source
+			if construct == "" {
+				construct = "all()"
+			}
+			c.untranslatable(loc, side+".selector", construct, fmt.Sprintf("in Calico it also matches %s (nets %s); Cilium endpoint selectors never match network sets: add those nets as a CIDR rule by hand", ref, listText(s.Nets)))
 			ok = false
 		}
 	}
@@ -191,10 +195,10 @@ func (c *policyCtx) networkSets(e EntityRule, side string, loc ruleLoc) bool {
 // a namespaceSelector is assumed to reach every namespaced set.
 func (c *policyCtx) setInScope(s NetworkSet, e EntityRule) bool {
 	switch {
-	case c.global:
-		return true
 	case e.NamespaceSelector != "":
 		return s.Kind == KindNetworkSet
+	case c.global:
+		return true
 	}
 	return s.Kind == KindNetworkSet && s.Namespace == c.ns
 }

@@ -60,15 +60,16 @@ func NewPlan(ctx context.Context, p Params, dyn dynamic.Interface) (*Plan, error
 	var in Input
 	switch p.Source {
 	case SourceBackup:
-		in, err = LoadBackup(p.BackupDir, p.Namespaces)
+		in, err = LoadBackup(p.BackupDir)
 	case SourceCluster:
-		in, err = LoadCluster(ctx, dyn, p.Namespaces)
+		in, err = LoadCluster(ctx, dyn)
 	default:
 		err = fmt.Errorf("unknown source %q (want %s or %s)", p.Source, SourceCluster, SourceBackup)
 	}
 	if err != nil {
 		return nil, err
 	}
+	in.Namespaces = p.Namespaces
 	pl := &Plan{Params: p}
 	if dyn != nil {
 		nodes, err := NodeAddresses(ctx, dyn)

@@ -9,6 +9,7 @@ import (
 
 // part is one translated Calico rule: its peers and L4 part, allow or deny.
 type part struct {
+	loc   ruleLoc
 	deny  bool
 	peers peers
 	l4    L4
@@ -82,7 +83,7 @@ func (c *policyCtx) rule(loc ruleLoc, r Rule) (part, bool) {
 		return part{}, false
 	}
 	c.rules = append(c.rules, ruleSummary{loc: loc, deny: deny, l4: match, peer: peerDNF, peerOK: peerDNF != nil})
-	return part{deny: deny, peers: ps, l4: l4}, true
+	return part{loc: loc, deny: deny, peers: ps, l4: l4}, true
 }
 
 // ipFamily checks ipVersion: 0 means no restriction needed, 4 or 6 restrict CIDR peers to that
@@ -135,13 +136,16 @@ func (c *policyCtx) localSide(e EntityRule, side string, loc ruleLoc) bool {
 }
 
 // build assembles the Cilium policy: one rule per alternative of the subject selector, all with
-// the same ingress and egress rules.
-func (c *policyCtx) build(ingress, egress []part) *CiliumPolicy {
+// the same ingress and egress rules (less those the order check left out).
+func (c *policyCtx) build() *CiliumPolicy {
 	rule := CiliumRule{
 		Description:       "Translated by cnimigrate from Calico " + c.label,
 		EnableDefaultDeny: DefaultDeny{Ingress: c.types["ingress"], Egress: c.types["egress"]},
 	}
-	for _, p := range ingress {
+	for _, p := range c.parts["ingress"] {
+		if c.omit[p.loc] {
+			continue
+		}
 		rs := p.peers.ingressRules(p.l4)
 		if p.deny {
 			rule.IngressDeny = append(rule.IngressDeny, rs...)
@@ -149,7 +153,10 @@ func (c *policyCtx) build(ingress, egress []part) *CiliumPolicy {
 			rule.Ingress = append(rule.Ingress, rs...)
 		}
 	}
-	for _, p := range egress {
+	for _, p := range c.parts["egress"] {
+		if c.omit[p.loc] {
+			continue
+		}
 		rs := p.peers.egressRules(p.l4)
 		if p.deny {
 			rule.EgressDeny = append(rule.EgressDeny, rs...)

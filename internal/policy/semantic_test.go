@@ -248,7 +248,7 @@ func TestCorpusSelectsSamePods(t *testing.T) {
 	files, _ := filepath.Glob("testdata/calico/*.yaml")
 	pods := testPods(2000)
 	for _, f := range files {
-		c := newCollector(nil)
+		c := newCollector()
 		if err := c.readFile(f); err != nil {
 			t.Fatal(err)
 		}

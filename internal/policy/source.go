@@ -3,6 +3,7 @@ package policy
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,24 +15,22 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// calico_remove's backup layout: one <resource>.<group>.yaml per kind, and a manifest.
+const (
+	backupManifestFile = "manifest.json"
+	backupFormatPrefix = "cnimigrate.calico-backup/"
+)
+
 // collector gathers policies, network sets and the presence of Kubernetes NetworkPolicies from
 // objects read anywhere, de-duplicating policies seen twice (a projectcalico.org/v3 copy is
 // preferred over the crd.projectcalico.org/v1 object it is stored as).
 type collector struct {
-	in         Input
-	namespaces map[string]bool // nil: every namespace
-	index      map[string]int  // policy key → index in in.Policies
+	in    Input
+	index map[string]int // policy key → index in in.Policies
 }
 
-func newCollector(namespaces []string) *collector {
-	c := &collector{index: map[string]int{}}
-	if len(namespaces) > 0 {
-		c.namespaces = map[string]bool{}
-		for _, ns := range namespaces {
-			c.namespaces[ns] = true
-		}
-	}
-	return c
+func newCollector() *collector {
+	return &collector{index: map[string]int{}}
 }
 
 // add takes one object; origin says where it came from (for notes and errors).
@@ -73,9 +72,6 @@ func (c *collector) add(obj map[string]any, origin string) error {
 }
 
 func (c *collector) addPolicy(p Policy, origin string) {
-	if p.Kind == KindNetworkPolicy && c.namespaces != nil && !c.namespaces[p.Metadata.Namespace] {
-		return
-	}
 	// crd.projectcalico.org/v1 stores default-tier policies as "default.<name>".
 	if p.APIVersion == APIVersionV1 && (p.Spec.Tier == "" || p.Spec.Tier == "default") {
 		p.Metadata.Name = strings.TrimPrefix(p.Metadata.Name, "default.")
@@ -99,13 +95,13 @@ func (c *collector) addPolicy(p Policy, origin string) {
 // LoadBackup reads the Calico policies of a backup directory: every *.yaml and *.yml file in it
 // (not in subdirectories), each holding "---"-separated objects or Lists. Objects that are not
 // Calico policies, network sets or Kubernetes NetworkPolicies are skipped. Files are read in name
-// order; namespaces (when not empty) limits the NetworkPolicies read.
-func LoadBackup(dir string, namespaces []string) (Input, error) {
+// order.
+func LoadBackup(dir string) (Input, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return Input{}, fmt.Errorf("read backup directory: %w", err)
 	}
-	c := newCollector(namespaces)
+	c := newCollector()
 	var files int
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
@@ -120,7 +116,40 @@ func LoadBackup(dir string, namespaces []string) (Input, error) {
 	if files == 0 {
 		return Input{}, fmt.Errorf("backup directory %s has no *.yaml or *.yml files", dir)
 	}
+	if err := c.readManifest(dir); err != nil {
+		return Input{}, err
+	}
 	return c.in, nil
+}
+
+// backupManifest is the part of calico_remove's backup manifest (manifest.json) read here: the
+// kinds it holds. A backup that lists Kubernetes NetworkPolicies holds all of them, even none.
+type backupManifest struct {
+	Format string `json:"format"`
+	Kinds  []struct {
+		Group    string `json:"group"`
+		Resource string `json:"resource"`
+	} `json:"kinds"`
+}
+
+func (c *collector) readManifest(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, backupManifestFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read backup manifest: %w", err)
+	}
+	var m backupManifest
+	if err := json.Unmarshal(data, &m); err != nil || !strings.HasPrefix(m.Format, backupFormatPrefix) {
+		return nil // not calico_remove's manifest: nothing to learn from it
+	}
+	for _, k := range m.Kinds {
+		if k.Group == k8sPolicyResource.Group && k.Resource == k8sPolicyResource.Resource && c.in.K8sPolicyNamespaces == nil {
+			c.in.K8sPolicyNamespaces = map[string]bool{}
+		}
+	}
+	return nil
 }
 
 func (c *collector) readFile(path string) error {

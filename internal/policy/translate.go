@@ -33,6 +33,14 @@ type Input struct {
 	K8sPolicyNamespaces map[string]bool
 	// Notes are about reading the input (duplicates, skipped objects).
 	Notes []Finding
+	// Namespaces, when not empty, limits the NetworkPolicies translated (written and reported);
+	// every policy still takes part in the order check, as Calico evaluates them all.
+	Namespaces []string
+}
+
+// inScope reports whether the policy is translated (GlobalNetworkPolicies always are).
+func (in Input) inScope(p Policy) bool {
+	return p.Kind != KindNetworkPolicy || len(in.Namespaces) == 0 || slices.Contains(in.Namespaces, p.Metadata.Namespace)
 }
 
 // Result is the translation: the Cilium policies and the report, both sorted.
@@ -59,8 +67,12 @@ func Translate(in Input, opts Options) (*Result, error) {
 	checkOrder(ctxs, in.K8sPolicyNamespaces)
 	res := &Result{Report: Report{Notes: in.Notes}}
 	for _, c := range ctxs {
+		if !in.inScope(c.p) {
+			continue
+		}
 		c.rep.Complete = len(c.rep.Untranslatable) == 0
-		if c.obj != nil {
+		if c.written {
+			c.obj = c.build()
 			res.Objects = append(res.Objects, *c.obj)
 			c.rep.Translated = []ObjectRef{{Kind: c.obj.Kind, Namespace: c.obj.Metadata.Namespace, Name: c.obj.Metadata.Name}}
 		}
@@ -99,11 +111,15 @@ type policyCtx struct {
 	subOK   bool
 	order   float64
 	rules   []ruleSummary
+	parts   map[string][]part // translated rules per direction
+	omit    map[ruleLoc]bool  // rules left out by the order check
+	written bool              // an object is written for the policy
 	obj     *CiliumPolicy
 }
 
 func newPolicyCtx(p Policy, sets []NetworkSet, opts Options) *policyCtx {
-	c := &policyCtx{p: p, global: p.Kind == KindGlobalNetworkPolicy, ns: p.Metadata.Namespace, opts: opts, sets: sets}
+	c := &policyCtx{p: p, global: p.Kind == KindGlobalNetworkPolicy, ns: p.Metadata.Namespace, opts: opts, sets: sets,
+		parts: map[string][]part{}, omit: map[ruleLoc]bool{}}
 	c.rep.Source = ObjectRef{Kind: p.Kind, Namespace: c.ns, Name: p.Metadata.Name}
 	c.label = c.rep.Source.String()
 	c.rep.Untranslatable, c.rep.Notes = []Finding{}, []Finding{}
@@ -150,12 +166,11 @@ func (c *policyCtx) translate() {
 		c.note(policyLevel, "selector", c.p.Spec.Selector, "the selector can never match a pod: nothing to translate")
 		return
 	}
-	// The rules are translated even when the policy is not written, to report all they hold.
-	ingress := c.direction("ingress", c.p.Spec.Ingress)
-	egress := c.direction("egress", c.p.Spec.Egress)
-	if writable {
-		c.obj = c.build(ingress, egress)
-	}
+	// The rules are translated even when the policy is not written, to report all they hold. The
+	// object is built once the order check has run.
+	c.parts["ingress"] = c.direction("ingress", c.p.Spec.Ingress)
+	c.parts["egress"] = c.direction("egress", c.p.Spec.Egress)
+	c.written = writable
 }
 
 // policyFields reports the policy-level fields without a Cilium equivalent. It returns false when

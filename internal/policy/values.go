@@ -1,5 +1,7 @@
 package policy
 
+import "fmt"
+
 // Values are the module's result keys.
 type Values struct {
 	// Translated lists, per Calico policy that produced a Cilium object, the object and whether
@@ -40,6 +42,16 @@ type Summary struct {
 	Created        int `json:"created"`
 	Updated        int `json:"updated"`
 	Unchanged      int `json:"unchanged"`
+}
+
+// Message is the one-line summary of a run (check: nothing was changed).
+func (s Summary) Message(check bool) string {
+	created, updated := "created", "updated"
+	if check {
+		created, updated = "to create", "to update"
+	}
+	return fmt.Sprintf("%d Calico policies: %d translated completely, %d in part or not at all (%d untranslatable constructs); %d Cilium policies: %d %s, %d %s, %d unchanged",
+		s.Policies, s.Complete, s.Incomplete, s.Untranslatable, s.Objects, s.Created, created, s.Updated, updated, s.Unchanged)
 }
 
 // Values gives the result keys of the plan; applied are the objects applied (all planned ones

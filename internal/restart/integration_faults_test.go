@@ -2,7 +2,11 @@ package restart_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +78,7 @@ func testPDBBlocked(ctx context.Context, t *testing.T, e *env) {
 		t.Fatalf("failures %+v, want StatefulSet guarded only", rep.Failures)
 	}
 	f := rep.Failures[0]
+	t.Logf("failure: %s: reason %q; observed %q; pdb %q", f.Ref, f.Reason, f.Observed, f.PDB)
 	if f.Ref.String() != "StatefulSet rt-pdb/guarded" || f.PDB != "guarded-pdb" || !strings.Contains(f.Reason, "guarded-pdb") {
 		t.Errorf("failure %+v, want StatefulSet rt-pdb/guarded refused by guarded-pdb", f)
 	}
@@ -173,6 +178,7 @@ func testStuck(ctx context.Context, t *testing.T, e *env) {
 		t.Fatalf("err=%v failures=%+v, want Deployment pinned failed", err, rep.Failures)
 	}
 	f := rep.Failures[0]
+	t.Logf("failure: %s: reason %q; observed %q; pdb %q", f.Ref, f.Reason, f.Observed, f.PDB)
 	if f.Ref.Name != "pinned" || !strings.Contains(f.Observed, "Unschedulable") || !strings.Contains(f.Observed, "2/2 ready") {
 		t.Errorf("failure %+v: want pinned, observed showing the old pods ready and the new one Unschedulable", f)
 	}
@@ -182,3 +188,46 @@ func testStuck(ctx context.Context, t *testing.T, e *env) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// testBinaryCheckMode runs the module binary as Ansible does, in check mode with --diff.
+func testBinaryCheckMode(ctx context.Context, t *testing.T, e *env) {
+	bin := filepath.Join(t.TempDir(), "pod_restart")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cnimigrate/cnimigrate/cmd/pod_restart")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	args, _ := json.Marshal(map[string]any{"namespaces": []string{"rt-kinds"}, "strategy": "all",
+		"kubeconfig": e.lab.Kubeconfig(), "_ansible_check_mode": true, "_ansible_diff": true})
+	argsFile := filepath.Join(t.TempDir(), "args")
+	if err := os.WriteFile(argsFile, args, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := podUIDs(ctx, t, e.kube)
+	out, err := exec.CommandContext(ctx, bin, argsFile).Output()
+	if err != nil {
+		t.Fatalf("pod_restart: %v\n%s", err, out)
+	}
+	var res struct {
+		Changed   bool   `json:"changed"`
+		Failed    bool   `json:"failed"`
+		Msg       string `json:"msg"`
+		Diff      struct{ After string }
+		Workloads []restart.Result `json:"workloads"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	t.Logf("msg: %s", res.Msg)
+	if res.Failed || !res.Changed || len(res.Workloads) != 5 || !strings.Contains(res.Diff.After, "Deployment rt-kinds/web") {
+		t.Errorf("check mode: %s", out)
+	}
+	for _, w := range res.Workloads {
+		if w.Outcome != restart.OutcomePlanned {
+			t.Errorf("%s: outcome %s in check mode", w.Ref, w.Outcome)
+		}
+	}
+	time.Sleep(2 * time.Second)
+	if !mapsEqual(before, podUIDs(ctx, t, e.kube)) {
+		t.Error("check mode replaced pods")
+	}
+}

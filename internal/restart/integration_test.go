@@ -113,6 +113,7 @@ func TestIntegrationPodRestart(t *testing.T) {
 		statefulSet("rt-kinds", "db", 2, appsv1.RollingUpdateStatefulSetStrategyType),
 		statefulSet("rt-kinds", "legacy", 1, appsv1.OnDeleteStatefulSetStrategyType),
 		daemonSet("rt-kinds", "agent", false),
+		onDelete(daemonSet("rt-kinds", "ondel", false)),
 		daemonSet("rt-kinds", "hostagent", true),
 		barePod("rt-kinds", "debug"))
 
@@ -140,6 +141,7 @@ func TestIntegrationPodRestart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Apply: %v\nfailures: %+v", err, rep.Failures)
 		}
+		t.Logf("%s; first events %v", rep.Summary(false), rec.events[:min(4, len(rec.events))])
 		assertDNSFirst(t, rec.events)
 		if checked != nil && !slices.Equal(steps(checked), steps(pl)) {
 			t.Errorf("the run's plan differs from check mode's:\ncheck: %v\nrun:   %v", steps(checked), steps(pl))
@@ -148,7 +150,8 @@ func TestIntegrationPodRestart(t *testing.T) {
 		for ref, action := range map[string]string{
 			"Deployment kube-system/coredns": restart.ActionRestart, "Deployment rt-kinds/web": restart.ActionRestart,
 			"StatefulSet rt-kinds/db": restart.ActionRestart, "DaemonSet rt-kinds/agent": restart.ActionRestart,
-			"StatefulSet rt-kinds/legacy": restart.ActionEvict, "StatefulSet mlflow-system/mlflow-postgres": restart.ActionRestart,
+			"StatefulSet rt-kinds/legacy": restart.ActionEvict, "DaemonSet rt-kinds/ondel": restart.ActionEvict,
+			"StatefulSet mlflow-system/mlflow-postgres": restart.ActionRestart, "DaemonSet seldon-system/model-cache": restart.ActionRestart,
 		} {
 			if r := got[ref]; r.Action != action || r.Outcome != restart.OutcomeRolledOut {
 				t.Errorf("%s: action %q outcome %q, want %q rolled out", ref, r.Action, r.Outcome, action)
@@ -187,6 +190,7 @@ func TestIntegrationPodRestart(t *testing.T) {
 		}
 	})
 
+	t.Run("module binary in check mode", func(t *testing.T) { testBinaryCheckMode(ctx, t, e) })
 	t.Run("bare pods delete", func(t *testing.T) { testBareDelete(ctx, t, e) })
 	t.Run("PDB-blocked eviction is reported with the PDB", func(t *testing.T) { testPDBBlocked(ctx, t, e) })
 	t.Run("resume after interruption", func(t *testing.T) { testResume(ctx, t, e) })

@@ -193,6 +193,11 @@ func daemonSet(ns, name string, hostNetwork bool) *appsv1.DaemonSet {
 	return d
 }
 
+func onDelete(d *appsv1.DaemonSet) *appsv1.DaemonSet {
+	d.Spec.UpdateStrategy.Type = appsv1.OnDeleteDaemonSetStrategyType
+	return d
+}
+
 func barePod(ns, name string) *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels(name)}, Spec: podSpec()}
 }

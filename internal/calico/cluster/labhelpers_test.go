@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/cnimigrate/cnimigrate/internal/calico/calicotest"
@@ -66,9 +67,11 @@ func (r *labRun) startCilium(t *testing.T) {
 			},
 		},
 	}
-	_, err := r.c.Kube.AppsV1().DaemonSets("kube-system").Create(ctx, ds, metav1.CreateOptions{})
-	mustNot(t, err)
-	err = wait.For(ctx, "the Cilium agent to be ready on every lab node", 2*time.Minute, 0,
+	// Under load client-go may retry a create the server already carried out.
+	if _, err := r.c.Kube.AppsV1().DaemonSets("kube-system").Create(ctx, ds, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	err := wait.For(ctx, "the Cilium agent to be ready on every lab node", 2*time.Minute, 0,
 		func(ctx context.Context) (bool, string, error) {
 			if err := ciliumReady(ctx, r.c.Kube, "kube-system", "cilium"); err != nil {
 				return false, err.Error(), nil

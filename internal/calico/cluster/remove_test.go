@@ -167,3 +167,30 @@ func TestRemoveReportsStuckFinalizerAndStripsOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+func TestSystemFinalizersAreNeverStripped(t *testing.T) {
+	t.Parallel()
+	objs := manifestCluster()
+	for _, o := range objs {
+		if o.GetName() == "ippools.crd.projectcalico.org" {
+			o.SetFinalizers([]string{"customresourcecleanup.apiextensions.k8s.io"})
+		}
+	}
+	dyn := newDynamic(objs...)
+	p := params(t)
+	p.StripFinalizers = true
+	rep, err := Remove(context.Background(), Clients{Kube: ciliumKube("node-1", "node-2"), Dynamic: dyn}, p)
+	if err == nil || !strings.Contains(err.Error(), "customresourcecleanup.apiextensions.k8s.io, which is never stripped") {
+		t.Errorf("error %v, want the CRD reported as waiting for Kubernetes' own finalizer", err)
+	}
+	if len(rep.Stripped) != 0 {
+		t.Errorf("stripped %v: a system finalizer was stripped", rep.Stripped)
+	}
+	u, err := Ref{GVR: gvrCRD, Name: "ippools.crd.projectcalico.org"}.client(dyn).Get(context.Background(), "ippools.crd.projectcalico.org", metav1.GetOptions{})
+	if err != nil || len(u.GetFinalizers()) != 1 {
+		t.Errorf("the CRD must keep its finalizer: %v %v", u, err)
+	}
+	if !contains(rep.NotRemoved, "customresourcedefinitions.apiextensions.k8s.io/ippools.crd.projectcalico.org") {
+		t.Errorf("not removed %v: want the stuck CRD", rep.NotRemoved)
+	}
+}

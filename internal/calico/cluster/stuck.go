@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -38,11 +39,16 @@ func (r *remover) diagnose(ctx context.Context, refs []Ref) []Stuck {
 			}
 		}
 		out = append(out, inside...)
+		foreign, system := splitFinalizers(u.GetFinalizers())
 		switch {
-		case len(u.GetFinalizers()) > 0:
-			out = append(out, Stuck{Object: ref.String(), Finalizers: u.GetFinalizers(), ref: ref})
+		case len(foreign) > 0:
+			out = append(out, Stuck{Object: ref.String(), Finalizers: foreign, ref: ref})
 		case len(inside) == 0:
-			out = append(out, Stuck{Object: ref.String(), Reason: stillDeleting(u), ref: ref})
+			reason := stillDeleting(u)
+			if len(system) > 0 {
+				reason += " (waiting for Kubernetes' own finalizer " + strings.Join(system, ", ") + ", which is never stripped)"
+			}
+			out = append(out, Stuck{Object: ref.String(), Reason: reason, ref: ref})
 		}
 	}
 	return out
@@ -72,7 +78,7 @@ func (r *remover) holders(ctx context.Context, gvrs []schema.GroupVersionResourc
 			continue // a kind that cannot be listed cannot be stripped either; its namespace says so
 		}
 		for i := range objs {
-			if fins := objs[i].GetFinalizers(); len(fins) > 0 {
+			if fins, _ := splitFinalizers(objs[i].GetFinalizers()); len(fins) > 0 {
 				ref := refOf(gvr, &objs[i])
 				out = append(out, Stuck{Object: ref.String(), Finalizers: fins, ref: ref})
 			}
@@ -113,14 +119,44 @@ func hasVerb(verbs metav1.Verbs, v string) bool {
 	return false
 }
 
-// strip removes the finalizers of stuck objects and records each in the report.
+// systemFinalizers belong to Kubernetes itself: the apiextensions controller (a CRD's objects are
+// being deleted), the garbage collector and the namespace controller. Stripping them orphans data
+// (a CRD's objects would reappear with it) or dependents, so they are waited for, never stripped.
+var systemFinalizers = map[string]bool{
+	"customresourcecleanup.apiextensions.k8s.io": true, "foregroundDeletion": true, "orphan": true, "kubernetes": true,
+}
+
+// splitFinalizers separates the finalizers a controller of Calico's (or anyone's) set from Kubernetes' own.
+func splitFinalizers(fins []string) (foreign, system []string) {
+	for _, f := range fins {
+		if systemFinalizers[f] {
+			system = append(system, f)
+		} else {
+			foreign = append(foreign, f)
+		}
+	}
+	return foreign, system
+}
+
+// strip removes the (non-system) finalizers of stuck objects and records each in the report.
 func (r *remover) strip(ctx context.Context, stuck []Stuck) error {
-	patch := []byte(`{"metadata":{"finalizers":null}}`)
 	for _, s := range stuck {
 		if len(s.Finalizers) == 0 {
 			continue
 		}
-		_, err := s.ref.client(r.Dynamic).Patch(ctx, s.ref.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+		u, err := s.ref.client(r.Dynamic).Get(ctx, s.ref.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("strip finalizers of %s: %w", s.Object, err)
+		}
+		_, keep := splitFinalizers(u.GetFinalizers())
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": keep}})
+		if err != nil {
+			return err
+		}
+		_, err = s.ref.client(r.Dynamic).Patch(ctx, s.ref.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("strip finalizers of %s: %w", s.Object, err)
 		}

@@ -43,15 +43,21 @@ func wholeSecs(d time.Duration) int {
 
 func sh(script string) []string { return []string{"sh", "-c", script} }
 
-// loop repeats body samples times.
+// MaxFailedInARow stops a probe's samples early: a dead path then costs three timeouts, not
+// samples × probe_timeout (a deny policy's probe is judged on those three).
+const MaxFailedInARow = 3
+
+// loop repeats body (which sets rc to the tool's exit code) samples times, stopping after
+// MaxFailedInARow failed samples in a row.
 func loop(samples int, body string) string {
-	return fmt.Sprintf(`i=0; while [ "$i" -lt %d ]; do i=$((i+1)); %s; done`, samples, body)
+	return fmt.Sprintf(`i=0; f=0; while [ "$i" -lt %d ] && [ "$f" -lt %d ]; do i=$((i+1)); %s; `+
+		`if [ "$rc" -eq 0 ]; then f=0; else f=$((f+1)); fi; done`, samples, MaxFailedInARow, body)
 }
 
 // CurlCommand requests url samples times, one --write-out line per request. It never uses a proxy
 // from the pod's environment (the datapath is measured) and does not verify TLS (reachability is).
 func CurlCommand(url string, samples int, timeout time.Duration) []string {
-	body := fmt.Sprintf(`curl -s -k --noproxy '*' -o /dev/null --connect-timeout %s --max-time %s -w %s %s`,
+	body := fmt.Sprintf(`curl -s -k --noproxy '*' -o /dev/null --connect-timeout %s --max-time %s -w %s %s; rc=$?`,
 		secs(timeout), secs(timeout), shellQuote(curlFormat), shellQuote(url))
 	return sh(loop(samples, body))
 }
@@ -75,7 +81,7 @@ func DigCommand(q DigQuery) []string {
 	if q.Port != 0 {
 		args += fmt.Sprintf(" -p %d", q.Port)
 	}
-	body := fmt.Sprintf(`echo %s; dig %s %s A; echo "%s $?"`, sampleMarker, args, shellQuote(q.Name), exitMarker)
+	body := fmt.Sprintf(`echo %s; dig %s %s A; rc=$?; echo "%s $rc"`, sampleMarker, args, shellQuote(q.Name), exitMarker)
 	return sh(loop(q.Samples, body))
 }
 

@@ -140,7 +140,8 @@ func (f *fakeExec) Exec(ctx context.Context, ns, pod, ctr string, cmd []string) 
 	case strings.Contains(script, "curl "):
 		n := count(loopCount, script)
 		if f.enforce && strings.Contains(script, ":8080/") && f.policyExists(ns) {
-			return f.cycle("curl-connect-timeout.txt", "\n", n), "", nil
+			// The loop stops after MaxFailedInARow failures in a row.
+			return f.cycle("curl-connect-timeout.txt", "\n", min(n, MaxFailedInARow)), "", nil
 		}
 		return f.cycle("curl-success.txt", "\n", n), "", nil
 	}

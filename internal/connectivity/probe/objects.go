@@ -54,14 +54,23 @@ func podSpec(cfg Config, nodes []string) corev1.PodSpec {
 		NodeSelector: cfg.NodeSelector,
 		Tolerations:  cfg.Tolerations,
 		Affinity: &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
-			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-				MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: nodes}},
-			}}},
+			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: nodeTerms(nodes)},
 		}},
 		TerminationGracePeriodSeconds: &grace,
 		AutomountServiceAccountToken:  &no,
 		EnableServiceLinks:            &no,
 	}
+}
+
+// nodeTerms pins pods to the selected nodes by name: one term per node (terms are ORed; the API
+// allows a single value per metadata.name field requirement).
+func nodeTerms(nodes []string) []corev1.NodeSelectorTerm {
+	terms := make([]corev1.NodeSelectorTerm, len(nodes))
+	for i, n := range nodes {
+		terms[i] = corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{
+			{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{n}}}}
+	}
+	return terms
 }
 
 func smallResources() corev1.ResourceRequirements {

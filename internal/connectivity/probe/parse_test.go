@@ -134,3 +134,31 @@ func TestCommandsQuoteTheirArguments(t *testing.T) {
 		t.Errorf("dig command %q: want whole seconds rounded up and the pod's own resolver", d)
 	}
 }
+
+func TestCompleteAccountsForMissingSamples(t *testing.T) {
+	t.Parallel()
+	ok, to := Sample{Outcome: result.Success}, Sample{Outcome: result.Timeout}
+	tests := []struct {
+		name        string
+		samples     []Sample
+		wantLen     int
+		wantStopped bool
+	}{
+		{"all there", []Sample{ok, ok, ok, ok, to}, 5, false},
+		{"stopped after three failures in a row", []Sample{ok, to, to, to}, 4, true},
+		{"cut short while succeeding: missing samples are errors", []Sample{ok, ok}, 5, false},
+		{"cut short after two failures: not a deliberate stop", []Sample{ok, to, to}, 5, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, stopped := complete(append([]Sample(nil), tt.samples...), 5)
+			if len(got) != tt.wantLen || stopped != tt.wantStopped {
+				t.Fatalf("complete = %d samples, stopped %v; want %d, %v", len(got), stopped, tt.wantLen, tt.wantStopped)
+			}
+			if !stopped && len(tt.samples) < 5 && (got[4].Outcome != result.Error || !strings.Contains(got[4].Err, "printed")) {
+				t.Errorf("missing sample must be an error saying so: %+v", got[4])
+			}
+		})
+	}
+}

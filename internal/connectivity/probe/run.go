@@ -75,9 +75,9 @@ func probe(ctx context.Context, cfg Config, out *Outcome, nodes nodeSet) []resul
 	}
 	t := buildTopology(out.Namespace, svcIP, pods)
 	if nodes.Fake {
-		return skipAll(all(t), fmt.Sprintf("probes need real pods: %s %s kwok fake node(s) (annotation %s=fake); "+
+		return skipAll(all(t), fmt.Sprintf("probes need real pods: %s %s (annotation %s=fake); "+
 			"exec there is answered by kwok, not by a container, so no probe ran",
-			strings.Join(nodes.Names, ", "), pluralIs(len(nodes.Names)), defaults.KwokNodeAnnotation))
+			strings.Join(nodes.Names, ", "), kwokNodes(len(nodes.Names)), defaults.KwokNodeAnnotation))
 	}
 	if len(t.Clients) == 0 {
 		return setupFailed(errors.New("no client pod is ready"), all(planned))
@@ -97,11 +97,11 @@ func probe(ctx context.Context, cfg Config, out *Outcome, nodes nodeSet) []resul
 	return append(entries, runPolicy(ctx, cfg, out, kit, planPolicy(cfg, t))...)
 }
 
-func pluralIs(n int) string {
+func kwokNodes(n int) string {
 	if n == 1 {
-		return "is a"
+		return "is a kwok fake node"
 	}
-	return "are"
+	return "are kwok fake nodes"
 }
 
 // setupFailed reports the setup failure as one failed entry (with its evidence) and every planned

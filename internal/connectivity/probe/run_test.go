@@ -69,7 +69,7 @@ func TestRunWithRealToolOutputs(t *testing.T) {
 		}
 	}
 	for _, e := range names[NamePolicyDeny] {
-		if e.Expected != "timeout or refused" || e.Observed != "5/5 timeout" {
+		if e.Expected != "timeout or refused" || e.Observed != "3/3 timeout (stopped after 3 failed requests in a row)" || e.Status != result.Passed {
 			t.Errorf("policy probe %s: expected %q observed %q", e.Title(), e.Expected, e.Observed)
 		}
 	}

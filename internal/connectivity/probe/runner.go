@@ -103,15 +103,38 @@ func runProbe(ctx context.Context, cfg Config, ns string, kit toolkit, s spec) r
 		e.Status, e.Observed, e.Error = result.Failed, "no result", err.Error()
 		return e
 	}
-	for got, i := len(samples), len(samples); i < n; i++ {
-		samples = append(samples, Sample{Outcome: result.Error,
-			Err: fmt.Sprintf("the tool printed %d of %d samples", got, n)})
-	}
+	samples, stopped := complete(samples, n)
+	e.Samples = len(samples)
 	v := Judge(s.expect, samples)
 	e.Status, e.Observed, e.Error, e.Latency, e.Total = v.Status, v.Observed, v.Error, v.Latency, v.Total
 	e.Throughput = tp
+	if stopped {
+		e.Observed += fmt.Sprintf(" (stopped after %d failed requests in a row)", MaxFailedInARow)
+	}
 	if tp != nil && v.Status == result.Passed {
 		e.Observed += ", " + FormatBits(tp.ReceivedBitsPerSecond)
 	}
 	return e
+}
+
+// complete accounts for samples the tool did not print: none are missing when the loop stopped
+// early after MaxFailedInARow failures in a row; otherwise each missing one is an error sample.
+func complete(samples []Sample, n int) ([]Sample, bool) {
+	got := len(samples)
+	if got >= n {
+		return samples, false
+	}
+	if got >= MaxFailedInARow {
+		stopped := true
+		for _, s := range samples[got-MaxFailedInARow:] {
+			stopped = stopped && s.Outcome != result.Success
+		}
+		if stopped {
+			return samples, true
+		}
+	}
+	for i := got; i < n; i++ {
+		samples = append(samples, Sample{Outcome: result.Error, Err: fmt.Sprintf("the tool printed %d of %d samples", got, n)})
+	}
+	return samples, false
 }

@@ -41,6 +41,11 @@ type toolScenario struct {
 func loopURL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) + "/" }
 
 func curlScenario(file string, samples int, timeout time.Duration, server func(int, *net.TCPConn), netns string, check func(*testing.T, []Sample)) toolScenario {
+	// A failing path stops after MaxFailedInARow samples.
+	want := samples
+	if server == nil || netns != "" {
+		want = min(samples, MaxFailedInARow)
+	}
 	return toolScenario{file: file, tool: "curl", netns: netns,
 		run: func(t *testing.T) []string {
 			port := 9
@@ -56,8 +61,8 @@ func curlScenario(file string, samples int, timeout time.Duration, server func(i
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(s) != samples {
-				t.Fatalf("got %d samples, want %d: %q", len(s), samples, out)
+			if len(s) != want {
+				t.Fatalf("got %d samples, want %d: %q", len(s), want, out)
 			}
 			check(t, s)
 		}}
@@ -96,8 +101,8 @@ func digScenario(file string, name string, samples int, records map[string]strin
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(s) != samples {
-				t.Fatalf("got %d samples, want %d: %q", len(s), samples, out)
+			if want := wantDig(samples, want); len(s) != want {
+				t.Fatalf("got %d samples, want %d: %q", len(s), want, out)
 			}
 			for i, x := range s {
 				if x.Outcome != want {
@@ -110,15 +115,23 @@ func digScenario(file string, name string, samples int, records map[string]strin
 		}}
 }
 
+// wantDig is how many samples a dig loop prints: failing samples stop it after MaxFailedInARow.
+func wantDig(samples int, outcome result.Outcome) int {
+	if outcome == result.Timeout || outcome == result.Refused {
+		return min(samples, MaxFailedInARow)
+	}
+	return samples
+}
+
 var echoRecords = map[string]string{echoFQDN + ".": echoAddress, "broken.example.": "SERVFAIL", "other.example.": "192.0.2.7"}
 
 func toolScenarios() []toolScenario {
 	return []toolScenario{
 		curlScenario("curl-success.txt", 5, 2*time.Second, serveOK, "", allOutcome(result.Success)),
-		curlScenario("curl-refused.txt", 3, 2*time.Second, nil, "", allOutcome(result.Refused)),
+		curlScenario("curl-refused.txt", 10, 2*time.Second, nil, "", allOutcome(result.Refused)),
 		curlScenario("curl-timeout-transfer.txt", 2, time.Second, serveStall, "", allOutcome(result.Timeout)),
 		curlScenario("curl-reset.txt", 2, 2*time.Second, serveReset, "", allOutcome(result.Reset)),
-		curlScenario("curl-connect-timeout.txt", 2, time.Second, nil,
+		curlScenario("curl-connect-timeout.txt", 5, time.Second, nil,
 			"iptables -A INPUT -p tcp --dport 9 -j DROP", allOutcome(result.Timeout)),
 		curlScenario("curl-flaky.txt", 4, 2*time.Second, serveAlternating, "", func(t *testing.T, s []Sample) {
 			v := Judge(ExpectSuccess, s)
@@ -131,6 +144,7 @@ func toolScenarios() []toolScenario {
 		digScenario("dig-servfail.txt", "broken.example", 1, echoRecords, false, false, result.DNSError),
 		digScenario("dig-wrong-answer.txt", "other.example", 1, echoRecords, false, false, result.DNSError),
 		digScenario("dig-timeout.txt", echoFQDN, 2, nil, true, false, result.Timeout),
+		digScenario("dig-timeout-stops-early.txt", echoFQDN, 5, nil, true, false, result.Timeout),
 		digScenario("dig-refused.txt", echoFQDN, 1, nil, false, true, result.Refused),
 		pingScenario("ping-success.txt", "", 5, 5, result.Success),
 		pingScenario("ping-loss.txt", "iptables -A INPUT -p icmp -j DROP", 3, 0, result.Timeout),

@@ -51,7 +51,7 @@ func Compare(baseline *result.Report, entries []result.Entry) []string {
 	for _, e := range append(append([]result.Entry(nil), baseline.Checks...), baseline.Probes...) {
 		before[e.Key()] = e
 	}
-	var lines []string
+	lines := []string{}
 	for i := range entries {
 		b, ok := before[entries[i].Key()]
 		if !ok {

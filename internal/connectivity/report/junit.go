@@ -79,7 +79,7 @@ func JUnit(r *result.Report) ([]byte, error) {
 func suite(name string, entries []result.Entry) TestSuite {
 	s := TestSuite{Name: name, Tests: len(entries)}
 	for _, e := range entries {
-		c := TestCase{Name: e.Title(), Classname: "connectivity_check." + name, SystemOut: caseOutput(e)}
+		c := TestCase{Name: caseName(e), Classname: "connectivity_check." + name, SystemOut: caseOutput(e)}
 		switch e.Status {
 		case result.Failed:
 			s.Failures++
@@ -93,9 +93,28 @@ func suite(name string, entries []result.Entry) TestSuite {
 	return s
 }
 
-// caseOutput shows what was observed, with latency and the baseline delta.
+// caseName is stable across runs (CI systems track a test by its name): probe name, source node
+// and destination node; pod names, the test namespace and Service addresses change every run and
+// go to the case's output instead.
+func caseName(e result.Entry) string {
+	switch {
+	case e.Source == nil:
+		return e.Name
+	case e.Destination != nil && e.Destination.Node != "":
+		return fmt.Sprintf("%s: %s → %s", e.Name, e.Source.Node, e.Destination.Node)
+	}
+	return fmt.Sprintf("%s: from %s", e.Name, e.Source.Node)
+}
+
+// caseOutput shows who talked to whom, what was observed, latency and the baseline delta.
 func caseOutput(e result.Entry) string {
 	var lines []string
+	if e.Source != nil {
+		lines = append(lines, "source: "+e.Source.String())
+	}
+	if e.Destination != nil {
+		lines = append(lines, "destination: "+e.Destination.String())
+	}
 	if e.Expected != "" {
 		lines = append(lines, "expected: "+e.Expected)
 	}

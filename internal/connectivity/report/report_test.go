@@ -127,11 +127,12 @@ func TestJUnitParsesBack(t *testing.T) {
 		t.Errorf("failed case %+v", dns)
 	}
 	ok := probes.Cases[0]
-	if ok.Failure != nil || ok.Skipped != nil || ok.Name != "pod-to-pod/cross-node: client-n1 on n1 → echo-n2 on n2" ||
-		ok.Classname != "connectivity_check.probes" || !strings.Contains(ok.SystemOut, "baseline: p95 3.2 ms → 2.1 ms, -34%") {
+	if ok.Failure != nil || ok.Skipped != nil || ok.Name != "pod-to-pod/cross-node: n1 → n2" ||
+		ok.Classname != "connectivity_check.probes" || !strings.Contains(ok.SystemOut, "baseline: p95 3.2 ms → 2.1 ms, -34%") ||
+		!strings.Contains(ok.SystemOut, "source: client-n1 on n1") {
 		t.Errorf("passed case %+v", ok)
 	}
-	if sk := probes.Cases[2]; sk.Skipped == nil || sk.Skipped.Message != "external_dns_name is not set" {
+	if sk := probes.Cases[2]; sk.Skipped == nil || sk.Skipped.Message != "external_dns_name is not set" || sk.Name != "dns/external: from n1" {
 		t.Errorf("skipped case %+v", sk)
 	}
 }

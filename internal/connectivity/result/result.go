@@ -117,24 +117,26 @@ func (e Entry) Title() string {
 	return fmt.Sprintf("%s: %s → %s", e.Name, e.Source.String(), e.Destination.String())
 }
 
-// Problem is the entry's failure or skip text.
+// Problem is the entry's failure or skip text: for a probe "expected X, observed Y: error", for a
+// health check its error.
 func (e Entry) Problem() string {
-	switch e.Status {
-	case Skipped:
+	switch {
+	case e.Status == Skipped:
 		return e.Reason
-	case Failed:
-		parts := []string{}
-		if e.Observed != "" {
-			if e.Expected != "" {
-				parts = append(parts, fmt.Sprintf("expected %s, observed %s", e.Expected, e.Observed))
-			} else {
-				parts = append(parts, e.Observed)
-			}
-		}
+	case e.Status != Failed:
+		return ""
+	case e.Expected == "":
 		if e.Error != "" {
-			parts = append(parts, e.Error)
+			return e.Error
 		}
-		return strings.Join(parts, ": ")
+		return e.Observed
 	}
-	return ""
+	parts := []string{}
+	if e.Observed != "" {
+		parts = append(parts, fmt.Sprintf("expected %s, observed %s", e.Expected, e.Observed))
+	}
+	if e.Error != "" {
+		parts = append(parts, e.Error)
+	}
+	return strings.Join(parts, ": ")
 }

@@ -72,15 +72,17 @@ func (p *Provider) WithOpts(opts ...types.ClusterOpts) types.E2EClusterProvider 
 	return p
 }
 
-// SetDefaults fills an empty config with lab.Defaults().
+// SetDefaults fills in lab.Defaults() where the config is unset.
 func (p *Provider) SetDefaults() types.E2EClusterProvider {
-	if p.cfg.Servers+p.cfg.Agents == 0 {
-		name, tools := p.cfg.Name, p.cfg.ToolsDir
-		p.cfg = lab.Defaults()
-		p.cfg.Name, p.cfg.ToolsDir = name, tools
-		if p.cfg.Name == "" {
-			p.cfg.Name = lab.Defaults().Name
-		}
+	d := lab.Defaults()
+	if p.cfg.Servers+p.cfg.Agents == 0 { // an unset config: the defaults, keeping what was set
+		p.cfg.Servers, p.cfg.Agents, p.cfg.Workloads, p.cfg.Hosts = d.Servers, d.Agents, d.Workloads, d.Hosts
+	}
+	if p.cfg.Name == "" {
+		p.cfg.Name = d.Name
+	}
+	if p.cfg.Calico == "" {
+		p.cfg.Calico = d.Calico
 	}
 	if p.cfg.Hosts && os.Geteuid() != 0 {
 		p.cfg.Hosts = false // node hosts need root; the cluster itself does not

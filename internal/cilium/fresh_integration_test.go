@@ -1,0 +1,176 @@
+package cilium
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/cnimigrate/cnimigrate/internal/lab"
+)
+
+// A plain install on a K3s cluster without another CNI, driven the way users drive it: through
+// ansible-playbook with the built module (check mode, install, no-op rerun, removal). Also: a
+// kubeconfig without permissions fails clearly and changes nothing.
+func TestIntegrationFresh(t *testing.T) {
+	if _, err := exec.LookPath("ansible-playbook"); err != nil {
+		t.Skip("ansible-playbook not installed")
+	}
+	l := startLab(t, lab.CalicoNone)
+	simulateOperator(t, l)
+	empty := l.footprint(t)
+
+	t.Run("a kubeconfig without permission fails clearly and changes nothing", func(t *testing.T) {
+		_, err := l.run(t, Parameters{Kubeconfig: l.unprivilegedKubeconfig(t)})
+		if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "Helm history of release cilium") {
+			t.Errorf("error = %v", err)
+		}
+		l.assertUnchanged(t, empty, "the refused run")
+	})
+
+	pb := newPlaybook(t, l)
+	t.Run("check mode", func(t *testing.T) {
+		res := pb.run(t, "--check", "--diff")
+		if res.changed != 1 || res.failed != 0 || res.action != ActionInstall {
+			t.Errorf("check mode: %+v", res)
+		}
+		l.assertUnchanged(t, empty, "ansible-playbook --check")
+	})
+	t.Run("install", func(t *testing.T) {
+		res := pb.run(t)
+		if res.changed != 1 || res.failed != 0 || res.action != ActionInstall || res.revision != 1 {
+			t.Fatalf("install: %+v", res)
+		}
+		if res.ready != len(l.nodes) {
+			t.Errorf("agents ready = %d, want %d", res.ready, len(l.nodes))
+		}
+	})
+	t.Run("rerun changes nothing", func(t *testing.T) {
+		before := l.footprint(t)
+		if res := pb.run(t); res.changed != 0 || res.failed != 0 || res.revision != 1 {
+			t.Errorf("rerun: %+v", res)
+		}
+		l.assertUnchanged(t, before, "the rerun")
+	})
+	t.Run("absent", func(t *testing.T) {
+		if res := pb.run(t, "-e", "cilium_state=absent"); res.changed != 1 || res.failed != 0 {
+			t.Errorf("absent: %+v", res)
+		}
+		if fp := l.footprint(t); fp != empty {
+			t.Errorf("left behind: %+v", fp)
+		}
+	})
+}
+
+// unprivilegedKubeconfig is the lab's kubeconfig with a ServiceAccount token that has no RBAC.
+func (l *testLab) unprivilegedKubeconfig(t *testing.T) string {
+	t.Helper()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "cilium-install-nobody", Namespace: "default"}}
+	if _, err := l.kube.CoreV1().ServiceAccounts("default").Create(t.Context(), sa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := l.kube.CoreV1().ServiceAccounts("default").CreateToken(t.Context(), sa.Name, &authv1.TokenRequest{}, metav1.CreateOptions{})
+	must(t, err)
+	cfg, err := clientcmd.LoadFromFile(l.kubeconfig)
+	must(t, err)
+	cur := cfg.Contexts[cfg.CurrentContext]
+	cfg.AuthInfos[cur.AuthInfo] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	path := filepath.Join(t.TempDir(), "nobody.kubeconfig")
+	must(t, clientcmd.WriteToFile(*cfg, path))
+	return path
+}
+
+// playbook runs the built module through ansible-playbook on localhost.
+type playbook struct {
+	dir string
+	env []string
+}
+
+type playResult struct {
+	changed, failed int
+	action          string
+	revision, ready int
+	msg             string
+}
+
+const playbookYAML = `- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Cilium | install, upgrade or remove
+      cilium_install:
+        state: "{{ cilium_state | default('present') }}"
+        kubeconfig: "{{ kubeconfig }}"
+        chart_ref: "{{ chart }}"
+        wait: true
+        timeout: 2m
+      register: cilium
+    - name: Cilium | show the registered result
+      debug:
+        var: cilium
+`
+
+func newPlaybook(t *testing.T, l *testLab) *playbook {
+	t.Helper()
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "library")
+	must(t, os.MkdirAll(lib, 0o755))
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(self), "..", "..")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(lib, "cilium_install"), "./cmd/cilium_install")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the module: %v\n%s", err, out)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "library", "cilium_install.yml"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(lib, "cilium_install.yml"), doc, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "play.yml"), []byte(playbookYAML), 0o644))
+	vars, _ := json.Marshal(map[string]string{"kubeconfig": l.kubeconfig, "chart": realChart(t)})
+	must(t, os.WriteFile(filepath.Join(dir, "vars.json"), vars, 0o644))
+	return &playbook{dir: dir, env: append(os.Environ(), "ANSIBLE_LIBRARY="+lib, "ANSIBLE_STDOUT_CALLBACK=json",
+		"ANSIBLE_LOCALHOST_WARNING=false", "ANSIBLE_INVENTORY_UNPARSED_WARNING=false")}
+}
+
+func (pb *playbook) run(t *testing.T, args ...string) playResult {
+	t.Helper()
+	cmd := exec.Command("ansible-playbook", append([]string{"-i", "localhost,", "-c", "local", "-e", "@vars.json", "play.yml"}, args...)...)
+	cmd.Dir, cmd.Env = pb.dir, pb.env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, _ := cmd.Output() // a failed task exits non-zero; the JSON says what happened
+	var report struct {
+		Plays []struct {
+			Tasks []struct {
+				Hosts map[string]struct {
+					Action   string `json:"action"`
+					Revision int    `json:"revision"`
+					Msg      string `json:"msg"`
+					Ready    *struct {
+						Ready int `json:"ready"`
+					} `json:"readiness"`
+				} `json:"hosts"`
+			} `json:"tasks"`
+		} `json:"plays"`
+		Stats map[string]struct{ Changed, Failures int } `json:"stats"`
+	}
+	if err := json.Unmarshal(out, &report); err != nil || len(report.Plays) == 0 {
+		t.Fatalf("ansible-playbook %v: output is not the json callback's report: %v\n%s\n%s", args, err, out, stderr.String())
+	}
+	h := report.Plays[0].Tasks[0].Hosts["localhost"]
+	res := playResult{changed: report.Stats["localhost"].Changed, failed: report.Stats["localhost"].Failures,
+		action: h.Action, revision: h.Revision, msg: h.Msg}
+	if h.Ready != nil {
+		res.ready = h.Ready.Ready
+	}
+	t.Logf("ansible-playbook %v: %+v", args, res)
+	return res
+}
