@@ -45,7 +45,7 @@ lab-up: deps tools build ## start the local K3s-shaped lab with Calico and workl
 
 .PHONY: lab-down
 lab-down: ## stop the local lab and remove everything it made
-	@CNIMIGRATE_TOOLS=$$(hack/tools.sh --check 2>/dev/null || true) $(GO) run ./hack/lab down
+	@$(GO) run ./hack/lab down
 
 .PHONY: demo
 demo: deps tools build ## the whole story on the local lab: Calico cluster → migration playbook → report

@@ -73,6 +73,9 @@ func TestRenderPlaybook(t *testing.T) {
 	if first["name"] != "demo | valid arguments" || args["msg"] != `a: "quoted"` || first["ignore_errors"] != true {
 		t.Errorf("first task = %v", first)
 	}
+	if plays[0].Tasks[0]["run_once"] != nil || plays[0].Tasks[1]["run_once"] != true {
+		t.Errorf("run_once: valid call %v, bad-argument case %v; want only the bad-argument case once", plays[0].Tasks[0]["run_once"], plays[0].Tasks[1]["run_once"])
+	}
 	if tags, _ := plays[0].Tasks[1]["tags"].([]any); len(tags) != 1 || tags[0] != "badargs" {
 		t.Errorf("bad-argument case tags = %v", plays[0].Tasks[1]["tags"])
 	}

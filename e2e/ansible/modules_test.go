@@ -159,11 +159,13 @@ func testModules(t *testing.T, hs *nethost.Hosts, run runFunc, mods []string, si
 		t.Run(mode.name, func(t *testing.T) {
 			res := run(t, playbook.Params{Playbook: pb, Check: mode.check, Diff: mode.diff, Tags: mode.tags})
 			for _, c := range cases {
-				if mode.tags != nil && !c.Modes {
-					continue
-				}
-				for _, h := range hs.List() {
-					checkCase(t, res, c, h.Name, mode.check)
+				switch {
+				case c.Modes:
+					for _, h := range hs.List() {
+						checkCase(t, res, c, h.Name, mode.check)
+					}
+				case mode.tags == nil: // bad arguments: run_once, on the play's first host
+					checkCase(t, res, c, hs.List()[0].Name, false)
 				}
 			}
 		})

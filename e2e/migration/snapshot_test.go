@@ -2,6 +2,7 @@ package migration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -71,7 +72,7 @@ func takeSnapshot(ctx context.Context, t *testing.T, c clients) snapshot {
 		t.Fatalf("list NetworkPolicies: %v", err)
 	}
 	for _, np := range nps.Items {
-		s.networkPolicies[np.Namespace+"/"+np.Name] = fmt.Sprintf("%+v", np.Spec)
+		s.networkPolicies[np.Namespace+"/"+np.Name] = specString(np.Spec)
 	}
 	s.calicoObjects = calicoObjectCounts(ctx, t, c)
 	for _, res := range []string{"networkpolicies", "globalnetworkpolicies"} {
@@ -117,4 +118,13 @@ func calicoObjectCounts(ctx context.Context, t *testing.T, c clients) map[string
 		}
 	}
 	return out
+}
+
+// specString renders an object's spec for comparison.
+func specString(spec any) string {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Sprintf("unencodable: %v", err)
+	}
+	return string(b)
 }

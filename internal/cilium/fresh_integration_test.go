@@ -147,16 +147,22 @@ func (pb *playbook) run(t *testing.T, args ...string) playResult {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, _ := cmd.Output() // a failed task exits non-zero; the JSON says what happened
+	// The json callback overwrites each result's "action" with the task's module name, so the
+	// module's own keys are read from the registered variable (the debug task).
+	type moduleResult struct {
+		Action    string `json:"action"`
+		Revision  int    `json:"revision"`
+		Msg       string `json:"msg"`
+		Readiness *struct {
+			Ready int `json:"ready"`
+		} `json:"readiness"`
+	}
 	var report struct {
 		Plays []struct {
 			Tasks []struct {
 				Hosts map[string]struct {
-					Action   string `json:"action"`
-					Revision int    `json:"revision"`
-					Msg      string `json:"msg"`
-					Ready    *struct {
-						Ready int `json:"ready"`
-					} `json:"readiness"`
+					Msg    string        `json:"msg"`
+					Cilium *moduleResult `json:"cilium"`
 				} `json:"hosts"`
 			} `json:"tasks"`
 		} `json:"plays"`
@@ -165,11 +171,16 @@ func (pb *playbook) run(t *testing.T, args ...string) playResult {
 	if err := json.Unmarshal(out, &report); err != nil || len(report.Plays) == 0 {
 		t.Fatalf("ansible-playbook %v: output is not the json callback's report: %v\n%s\n%s", args, err, out, stderr.String())
 	}
-	h := report.Plays[0].Tasks[0].Hosts["localhost"]
+	tasks := report.Plays[0].Tasks
 	res := playResult{changed: report.Stats["localhost"].Changed, failed: report.Stats["localhost"].Failures,
-		action: h.Action, revision: h.Revision, msg: h.Msg}
-	if h.Ready != nil {
-		res.ready = h.Ready.Ready
+		msg: tasks[0].Hosts["localhost"].Msg}
+	if len(tasks) > 1 {
+		if r := tasks[1].Hosts["localhost"].Cilium; r != nil {
+			res.action, res.revision = r.Action, r.Revision
+			if r.Readiness != nil {
+				res.ready = r.Readiness.Ready
+			}
+		}
 	}
 	t.Logf("ansible-playbook %v: %+v", args, res)
 	return res

@@ -2,11 +2,8 @@ package cilium
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,20 +11,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/yaml"
 
+	"github.com/cnimigrate/cnimigrate/internal/cilium/ciliumtest"
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
 	"github.com/cnimigrate/cnimigrate/internal/lab"
 	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
 )
-
-// ciliumModule holds the real Cilium chart (install/kubernetes/cilium) and CRDs; the test downloads
-// it with `go mod download`, it is not a dependency of this module.
-const ciliumModule = "github.com/cilium/cilium@v1.20.2"
 
 // devKubeconfigEnv points the integration tests at an already running lab (go run ./hack/lab up)
 // instead of starting one: a shortcut while developing. The tests install and remove Cilium there.
@@ -91,46 +83,19 @@ func (l *testLab) reset(t *testing.T) {
 	}
 }
 
-var ciliumDir string
-
-// ciliumSource returns the directory of the Cilium module (downloaded once per test binary).
-func ciliumSource(t *testing.T) string {
-	t.Helper()
-	if ciliumDir != "" {
-		return ciliumDir
-	}
-	cmd := exec.Command("go", "mod", "download", "-json", ciliumModule)
-	cmd.Dir = t.TempDir() // outside our module: go.mod and go.sum stay untouched
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go mod download %s: %v\n%s", ciliumModule, err, out)
-	}
-	var info struct{ Dir string }
-	must(t, json.Unmarshal(out, &info))
-	ciliumDir = info.Dir
-	return ciliumDir
-}
-
 func realChart(t *testing.T) string {
-	return filepath.Join(ciliumSource(t), "install", "kubernetes", "cilium")
+	t.Helper()
+	dir, err := ciliumtest.ChartDir()
+	must(t, err)
+	return dir
 }
 
-// simulateOperator registers Cilium's CRDs from the Cilium source, as cilium-operator does when it
-// starts (the lab's operator pods are kwok's: they run nothing).
+// simulateOperator registers Cilium's CRDs, as cilium-operator does when it starts (the lab's
+// operator pods are kwok's: they run nothing), and waits until they are established.
 func simulateOperator(t *testing.T, l *testLab) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(ciliumSource(t), "pkg/k8s/apis/cilium.io/client/crds/*/*.yaml"))
+	_, err := ciliumtest.RegisterCRDs(t.Context(), l.dyn)
 	must(t, err)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		must(t, err)
-		obj := &unstructured.Unstructured{}
-		must(t, yaml.Unmarshal(data, &obj.Object))
-		_, err = l.dyn.Resource(crdGVR).Create(t.Context(), obj, metav1.CreateOptions{})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatalf("create CRD from %s: %v", f, err)
-		}
-	}
 	check := &readinessCheck{dyn: l.dyn, crds: append(append([]string(nil), requiredCRDs...), "ciliumnodeconfigs.cilium.io")}
 	waitFor(t, "Cilium CRDs established", func() (bool, string) {
 		p, err := check.crdProblem(t.Context())

@@ -165,6 +165,9 @@ func expandChecks(checks []string) (map[string]bool, error) {
 	if checks == nil {
 		checks = DefaultChecks
 	}
+	if len(checks) == 0 {
+		return nil, fmt.Errorf("checks is empty: name at least one of %s", strings.Join(CheckNames(), ", "))
+	}
 	known := map[string]bool{}
 	for _, n := range CheckNames() {
 		known[n] = true

@@ -35,6 +35,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"unknown check names, with Ansible's sentence", Options{Checks: []string{"health", "pod2pod", "latency"}},
 			"value of checks must be one or more of: health, probes, nodes, cni-agent, cni-pods, coredns, sandbox-errors, " +
 				"service-endpoints, pod-to-pod, pod-to-service, dns, pod-to-external, policy. Got no match for: pod2pod, latency"},
+		{"empty checks", Options{Checks: []string{}}, "checks is empty: name at least one of health, probes"},
 		{"cni", Options{CNI: "flannel"}, "value of cni must be one of: calico, cilium, auto, got: flannel"},
 		{"fail_on", Options{FailOn: "some"}, "value of fail_on must be one of: any, none, got: some"},
 		{"external target without scheme", Options{ExternalTarget: ptr("1.1.1.1")}, `external_target must be an http:// or https:// URL`},

@@ -20,7 +20,16 @@ import (
 // serves (calico.yaml, tigera-operator.yaml, custom-resources.yaml), downloading it into the module
 // cache the first time. dir is any directory outside a Go module (go runs there).
 func calicoManifestsDir(ctx context.Context, dir string) (string, error) {
-	mod := defaults.LabCalicoModule + "@" + defaults.LabCalicoModuleVersion
+	mod, err := goModuleDir(ctx, dir, defaults.LabCalicoModule+"@"+defaults.LabCalicoModuleVersion)
+	if err != nil {
+		return "", fmt.Errorf("get the Calico manifests: %w", err)
+	}
+	return filepath.Join(mod, "manifests"), nil
+}
+
+// goModuleDir returns the directory of module@version in the Go module cache, downloading it from
+// the module proxy the first time. dir is any directory outside a Go module (go runs there).
+func goModuleDir(ctx context.Context, dir, mod string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", mod)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOFLAGS=-mod=mod")
@@ -32,9 +41,9 @@ func calicoManifestsDir(ctx context.Context, dir string) (string, error) {
 		if ee, ok := err.(*exec.ExitError); ok && msg == "" {
 			msg = strings.TrimSpace(string(ee.Stderr))
 		}
-		return "", fmt.Errorf("get the Calico manifests (go mod download %s): %v %s", mod, err, msg)
+		return "", fmt.Errorf("go mod download %s: %v %s", mod, err, msg)
 	}
-	return filepath.Join(info.Dir, "manifests"), nil
+	return info.Dir, nil
 }
 
 // readManifest decodes one manifest file of the Calico snapshot.

@@ -1,10 +1,15 @@
 package lab
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/cnimigrate/cnimigrate/internal/defaults"
+	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
 // controlPlaneComponents are the processes kwokctl's binary runtime starts for a lab.
@@ -37,4 +42,38 @@ func (l *Lab) componentsAlive() error {
 		return fmt.Errorf("control plane failed: %s", strings.Join(dead, "; "))
 	}
 	return nil
+}
+
+// settleRestarts bounds how often settleControlPlane restarts components that gave up.
+const settleRestarts = 3
+
+// settleControlPlane waits until the API server reports ready, then makes sure every component
+// still runs. kube-controller-manager and kube-scheduler exit when the API server is not healthy
+// within seconds of their start (under load, its RBAC bootstrap can take longer), and kwokctl
+// supervises nothing: components that gave up are started again (`kwokctl start cluster` starts
+// only the stopped ones).
+func (l *Lab) settleControlPlane(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		err := wait.For(ctx, "the API server ready (/readyz)", l.cfg.ReadyTimeout, 0, func(ctx context.Context) (bool, string, error) {
+			body, err := l.kube.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+			return err == nil, strings.TrimSpace(string(body)), err
+		})
+		if err != nil {
+			return err
+		}
+		dead := l.componentsAlive()
+		if dead == nil { // look again a moment later: a component may be giving up right now
+			time.Sleep(2 * defaults.PollInterval)
+			if dead = l.componentsAlive(); dead == nil {
+				return nil
+			}
+		}
+		if attempt == settleRestarts {
+			return dead
+		}
+		l.progress("restarting control-plane components that gave up: %v", dead)
+		if err := runKwokctl(ctx, l.tools, l.cfg.WorkDir, l.cp, "start", "cluster", "--name", l.cp.Name); err != nil {
+			return err
+		}
+	}
 }

@@ -54,6 +54,13 @@ type Config struct {
 	// the API server's in-flight limits (kwokctl's disableQPSLimits). Off by default: users' clusters
 	// run with the limits.
 	UnlimitedQPS bool
+	// PodStartDelay gives pods a realistic start-up: with a value above zero kwok runs its "general"
+	// pod stages (create, then ready, then delete, each after a delay) instead of kwokctl's default
+	// "fast" ones (pods Ready at once), and a pod becomes Ready about PodStartDelay after it is
+	// scheduled (its create and ready steps each take between a quarter and three quarters of it,
+	// uniformly at random). Deleted pods go after 1 s, or sooner if their grace period ends sooner.
+	// 0 keeps the fast stages. Benchmarks use it so rollouts take time the way they do on real nodes.
+	PodStartDelay time.Duration
 	// Keeper says the calling process stays alive to own the lab (the node hosts die with it) until
 	// it is signalled: DownDir from another process then sends it SIGTERM and waits.
 	Keeper bool
@@ -76,6 +83,9 @@ func Defaults() Config {
 
 // maxExtraPods bounds Config.ExtraPods (kwok handles ~20 pods/s at default client limits).
 const maxExtraPods = 20000
+
+// maxPodStartDelay bounds Config.PodStartDelay.
+const maxPodStartDelay = 10 * time.Minute
 
 var validName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$`)
 
@@ -145,6 +155,9 @@ func (c Config) validate() error {
 	}
 	if c.ExtraPods < 0 || c.ExtraPods > maxExtraPods {
 		errs = append(errs, fmt.Errorf("extra pods %d: want 0..%d", c.ExtraPods, maxExtraPods))
+	}
+	if c.PodStartDelay < 0 || c.PodStartDelay > maxPodStartDelay {
+		errs = append(errs, fmt.Errorf("pod start delay %s: want 0..%s", c.PodStartDelay, maxPodStartDelay))
 	}
 	if c.APIServerPort < 0 || c.APIServerPort > 65535 {
 		errs = append(errs, fmt.Errorf("API server port %d is not a TCP port", c.APIServerPort))

@@ -114,7 +114,7 @@ func (l *Lab) up(ctx context.Context) error {
 }
 
 func (l *Lab) progress(format string, args ...any) {
-	fmt.Fprintf(l.cfg.Progress, "lab %s: %s\n", l.cfg.Name, fmt.Sprintf(format, args...))
+	_, _ = l.cfg.Progress.Write([]byte(fmt.Sprintf("lab %s: %s\n", l.cfg.Name, fmt.Sprintf(format, args...))))
 }
 
 // startControlPlane runs kwokctl and connects to the API server.
@@ -147,7 +147,10 @@ func (l *Lab) startControlPlane(ctx context.Context) error {
 	if err := createControlPlane(ctx, l.tools, l.cfg.WorkDir, l.cp, l.cfg.UnlimitedQPS); err != nil {
 		return err
 	}
-	return l.connect()
+	if err := l.connect(); err != nil {
+		return err
+	}
+	return l.settleControlPlane(ctx)
 }
 
 // connect writes the kubeconfig and builds the clients.

@@ -116,6 +116,15 @@ func checkCalico(ctx context.Context, t *testing.T, kube kubernetes.Interface, d
 	if int(s.DesiredNumberScheduled) != nodes || s.NumberReady != s.DesiredNumberScheduled {
 		t.Errorf("calico-node: desired %d, ready %d; want both %d", s.DesiredNumberScheduled, s.NumberReady, nodes)
 	}
+	pods, err := kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=calico-node"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items { // hostNetwork: the pod's IP is its node's InternalIP
+		if p.Status.PodIP == "" || p.Status.PodIP != p.Status.HostIP {
+			t.Errorf("calico-node pod %s on %s: IP %q, host IP %q", p.Name, p.Spec.NodeName, p.Status.PodIP, p.Status.HostIP)
+		}
+	}
 	pool, err := dyn.Resource(schema.GroupVersionResource{Group: "crd.projectcalico.org", Version: "v1", Resource: "ippools"}).
 		Get(ctx, "default-ipv4-ippool", metav1.GetOptions{})
 	if err != nil {
@@ -232,8 +241,8 @@ func checkSSH(t *testing.T, l *lab.Lab) {
 			args = append(args, "root@"+hv["ansible_host"].(string))
 			conf := run(t, "ssh", append(args, "cat /etc/cni/net.d/10-calico.conflist")...)
 			var conflist struct{ Plugins []map[string]any }
-			if err := json.Unmarshal([]byte(conf), &conflist); err != nil || conflist.Plugins[0]["nodename"] != name {
-				t.Errorf("%s: 10-calico.conflist over ssh: %v\n%s", name, err, conf)
+			if err := json.Unmarshal([]byte(conf), &conflist); err != nil || len(conflist.Plugins) == 0 || conflist.Plugins[0]["nodename"] != name {
+				t.Errorf("%s: 10-calico.conflist over ssh: %v (nodename %v)\n%s", name, err, conflist.Plugins, conf)
 			}
 			net := run(t, "ssh", append(args, "ip -d link show vxlan.calico; iptables -t nat -S POSTROUTING; ipset list -n")...)
 			for _, want := range []string{"vxlan id 4096", "-j cali-POSTROUTING", "cali40all-vxlan-net"} {
@@ -255,11 +264,19 @@ func checkSSH(t *testing.T, l *lab.Lab) {
 	}
 }
 
+// run returns a command's stdout; stderr goes into the failure message only (ssh may print
+// warnings there).
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
+	var stderr strings.Builder
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		t.Fatalf("%s %s: %v\nstdout: %s\nstderr: %s", name, strings.Join(args, " "), err, out, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Logf("%s %s: stderr: %s", name, strings.Join(args, " "), stderr.String())
 	}
 	return string(out)
 }

@@ -20,6 +20,8 @@
 //	pcns.<k> (pod), <k> (namespace)        → k8s:io.cilium.k8s.namespace.labels.<k>
 //	<k> (pod)                              → <k>
 //
+// Pod labels that Cilium's default label filter leaves out of identities (pod-template-hash,
+// statefulset.kubernetes.io/pod-name, kubernetes.io/*, ...) cannot be selected and are reported.
 // Every endpoint selector states its namespace scope explicitly: the policy's own namespace for a
 // NetworkPolicy (subject and peers without namespaceSelector), Exists otherwise (pods only).
 //

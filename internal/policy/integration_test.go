@@ -106,7 +106,7 @@ func TestIntegrationTranslationAcceptedByAPIServer(t *testing.T) {
 func rejectsInvalid(ctx context.Context, t *testing.T, clients *k8s.Clients) {
 	bad := CiliumPolicy{APIVersion: CiliumAPIVersion, Kind: KindCiliumClusterwide,
 		Metadata: ObjectMeta{Name: "calico-global-invalid", Labels: map[string]string{"app.kubernetes.io/managed-by": "cnimigrate"}},
-		Spec: &CiliumRule{Ingress: []IngressRule{{FromEntities: []string{"everything"}}}}}
+		Spec:     &CiliumRule{Ingress: []IngressRule{{FromEntities: []string{"everything"}}}}}
 	changes, err := PlanObjects(ctx, clients.Dynamic, []CiliumPolicy{bad})
 	if err != nil {
 		t.Fatal(err)

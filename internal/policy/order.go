@@ -126,6 +126,9 @@ func overlaps(p *policyCtx, d ruleSummary, q *policyCtx, a ruleSummary) bool {
 	if p != q && disjointDNF(p.subject, q.subject) {
 		return false
 	}
+	if (d.worldOnly && a.peerOK) || (a.worldOnly && d.peerOK) {
+		return false // addresses outside the cluster never belong to a pod
+	}
 	return !(d.peerOK && a.peerOK && disjointDNF(d.peer, a.peer))
 }
 

@@ -22,6 +22,8 @@ type ruleSummary struct {
 	l4     l4Match
 	peer   selector.DNF // the peer endpoints; nil when the peer is not endpoints only
 	peerOK bool
+	// worldOnly: the peer is CIDRs outside the cluster's ranges (no pod can match it).
+	worldOnly bool
 }
 
 // direction translates the rules of one direction; rules of a direction the policy's types leave
@@ -82,7 +84,8 @@ func (c *policyCtx) rule(loc ruleLoc, r Rule) (part, bool) {
 		c.note(loc, remoteName, "", "this rule can never match: dropped")
 		return part{}, false
 	}
-	c.rules = append(c.rules, ruleSummary{loc: loc, deny: deny, l4: match, peer: peerDNF, peerOK: peerDNF != nil})
+	worldOnly := len(ps.endpoints)+len(ps.entities) == 0
+	c.rules = append(c.rules, ruleSummary{loc: loc, deny: deny, l4: match, peer: peerDNF, peerOK: peerDNF != nil, worldOnly: worldOnly})
 	return part{loc: loc, deny: deny, peers: ps, l4: l4}, true
 }
 

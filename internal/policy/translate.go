@@ -131,7 +131,10 @@ func newPolicyCtx(p Policy, sets []NetworkSet, opts Options) *policyCtx {
 }
 
 func (c *policyCtx) finding(loc ruleLoc, field, construct, reason string) Finding {
-	f := Finding{Policy: c.label, Field: "spec." + field, Construct: construct, Reason: reason}
+	f := Finding{Policy: c.label, Field: field, Construct: construct, Reason: reason}
+	if !strings.HasPrefix(field, "metadata.") {
+		f.Field = "spec." + field
+	}
 	if loc.idx >= 0 {
 		i := loc.idx
 		f.Direction, f.RuleIndex = loc.dir, &i
@@ -150,7 +153,7 @@ func (c *policyCtx) note(loc ruleLoc, field, construct, reason string) {
 
 func (c *policyCtx) translate() {
 	if strings.HasPrefix(c.p.Metadata.Name, "knp.default.") {
-		c.note(policyLevel, "", c.p.Metadata.Name, "Calico's view of a Kubernetes NetworkPolicy: Cilium enforces the Kubernetes object itself")
+		c.note(policyLevel, "metadata.name", c.p.Metadata.Name, "Calico's view of a Kubernetes NetworkPolicy: Cilium enforces the Kubernetes object itself")
 		return
 	}
 	for _, u := range c.p.Unknown {

@@ -196,3 +196,43 @@ func TestKubernetesPoliciesInTheOrderCheck(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Cilium leaves some pod labels out of identities (its default label filter): selectors on them
+// would never match, so they are reported.
+func TestLabelsOutsideCiliumIdentities(t *testing.T) {
+	t.Parallel()
+	for key, want := range map[string]bool{
+		"app": true, "k8s-app": true, "app.kubernetes.io/name": true, "tier": true,
+		"statefulset.kubernetes.io/pod-name": false, "pod-template-hash": false, "controller-revision-hash": false,
+		"kubernetes.io/hostname": false, "topology.kubernetes.io/zone": false, "failure-domain.beta.kubernetes.io/zone": false,
+		"io.kubernetes.container.name": false, "batch.kubernetes.io/controller-uid": false,
+	} {
+		if _, err := podKey(key); (err == nil) != want {
+			t.Errorf("podKey(%q) error = %v, want translatable %v", key, err, want)
+		}
+	}
+}
+
+// A Deny after an Allow that cannot match the same traffic keeps its place: Cilium's deny-first
+// gives the same result.
+func TestDenyAfterDisjointAllowIsKept(t *testing.T) {
+	t.Parallel()
+	allowDB := Rule{Action: "Allow", Protocol: ptr(Protocol("TCP")), Destination: EntityRule{Selector: "app == 'db'", Ports: []Port{"5432"}}}
+	for name, deny := range map[string]Rule{
+		"external addresses": {Action: "Deny", Destination: EntityRule{Nets: []string{"203.0.113.0/24"}}},
+		"another protocol":   {Action: "Deny", Protocol: ptr(Protocol("UDP"))},
+		"other ports":        {Action: "Deny", Protocol: ptr(Protocol("TCP")), Destination: EntityRule{Ports: []Port{"1:1024"}}},
+		"other pods":         {Action: "Deny", Destination: EntityRule{Selector: "app == 'cache'"}},
+	} {
+		p := Policy{Kind: KindNetworkPolicy, Metadata: Metadata{Name: "p", Namespace: "shop"},
+			Spec: Spec{Types: []string{"Egress"}, Egress: []Rule{allowDB, deny}}}
+		res, err := Translate(Input{Policies: []Policy{p}, K8sPolicyNamespaces: map[string]bool{}}, Options{ClusterCIDRs: testCIDRs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := res.Report.Policies[0]
+		if !rep.Complete || len(rep.Notes) != 0 || len(res.Objects[0].Spec.EgressDeny) == 0 {
+			t.Errorf("%s: want the deny kept with nothing to report, got deny %v, report %+v", name, res.Objects[0].Spec.EgressDeny, rep)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Values are the module's result keys.
 type Values struct {
@@ -98,6 +101,7 @@ func (pl *Plan) Values(applied []Change) Values {
 			v.Summary.Updated++
 		}
 	}
+	slices.SortFunc(v.Applied, func(a, b Change) int { return compareRefs(a.ObjectRef, b.ObjectRef) })
 	v.Summary.Objects = len(pl.Result.Objects)
 	v.Summary.Untranslatable = len(v.Untranslatable)
 	v.Summary.Notes = len(v.Notes)

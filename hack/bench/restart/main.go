@@ -24,6 +24,9 @@ import (
 	"github.com/cnimigrate/cnimigrate/internal/lab"
 )
 
+// podsPerNode is a kwok node's pod capacity (the kubelet default, 110), less room for DaemonSets.
+const podsPerNode = 100
+
 type options struct {
 	shape
 	nodes, runs, parallelism, shellParallelism int
@@ -38,7 +41,7 @@ func main() {
 	flag.IntVar(&o.deployments, "deploy", 20, "Deployments per namespace")
 	flag.IntVar(&o.statefulSets, "sts", 2, "StatefulSets per namespace")
 	flag.IntVar(&o.replicas, "replicas", 2, "pods per workload")
-	flag.IntVar(&o.nodes, "nodes", 3, "lab nodes (1 server, the rest agents)")
+	flag.IntVar(&o.nodes, "nodes", 0, "lab nodes (1 server, the rest agents); 0: enough for the pods and the rollouts' surge")
 	flag.IntVar(&o.runs, "runs", 3, "runs per approach (medians are printed)")
 	flag.IntVar(&o.parallelism, "parallelism", 5, "pod_restart parallelism (its default is 5)")
 	flag.IntVar(&o.shellParallelism, "shell-parallelism", 10, "xargs -P of the operator's shell; pod_restart also runs at this parallelism")
@@ -46,6 +49,9 @@ func main() {
 	flag.StringVar(&o.approaches, "approaches", "seed,shell,pod_restart,pod_restart_p", "approaches to run (pod_restart_p: at -shell-parallelism)")
 	flag.StringVar(&o.module, "module", "", "pod_restart binary (default: built from ./cmd/pod_restart)")
 	flag.Parse()
+	if o.nodes == 0 {
+		o.nodes = max(3, (o.pods()*3/2+podsPerNode-1)/podsPerNode)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {

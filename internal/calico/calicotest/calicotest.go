@@ -6,6 +6,7 @@ package calicotest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,23 +22,28 @@ var (
 	buildOut  []byte
 )
 
-// Module builds cmd/calico_remove (once per test process) into a world-readable temp dir and
-// returns the binary's path.
+// Module builds cmd/calico_remove (once per test process) and returns the binary's path. The
+// binary lives in one world-readable dir under the temp dir, shared by test processes: each build
+// goes to a temp file renamed over the binary, so a process still running the old one is unharmed
+// and at most one binary is ever left behind.
 func Module(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "calico_remove-bin-")
-		if err != nil {
-			buildErr = err
+		dir := filepath.Join(os.TempDir(), "cnimigrate-calico_remove-bin")
+		if buildErr = os.MkdirAll(dir, 0o755); buildErr != nil {
 			return
 		}
-		if err = os.Chmod(dir, 0o755); err != nil {
-			buildErr = err
+		if buildErr = os.Chmod(dir, 0o755); buildErr != nil {
 			return
 		}
 		binPath = filepath.Join(dir, "calico_remove")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "github.com/cnimigrate/cnimigrate/cmd/calico_remove")
-		buildOut, buildErr = cmd.CombinedOutput()
+		tmp := fmt.Sprintf("%s.build-%d", binPath, os.Getpid())
+		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "github.com/cnimigrate/cnimigrate/cmd/calico_remove")
+		if buildOut, buildErr = cmd.CombinedOutput(); buildErr != nil {
+			_ = os.Remove(tmp)
+			return
+		}
+		buildErr = os.Rename(tmp, binPath)
 	})
 	if buildErr != nil {
 		t.Fatalf("build calico_remove: %v\n%s", buildErr, buildOut)

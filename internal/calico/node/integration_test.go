@@ -95,6 +95,36 @@ func TestIntegrationNodeCleanup(t *testing.T) {
 	if res.Failed() || !res.Changed() {
 		t.Fatalf("check mode: want changed, not failed: %v", res)
 	}
+	assertPlan(t, res)
+	if after := h.sh(t, snapshot); after != before {
+		t.Fatalf("check mode changed the node:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	// Real run: every Calico item removed, nothing else.
+	res = calicotest.Run(t, bin, map[string]any{"scope": "node"}, h.enter()...)
+	if res.Failed() || !res.Changed() {
+		t.Fatalf("run: want changed and not failed: %v", res)
+	}
+	if len(res.List("not_removed")) != 0 || len(res.List("removed")) != len(res.List("plan")) {
+		t.Errorf("removed %d of %d planned, not removed: %v", len(res.List("removed")), len(res.List("plan")), res.List("not_removed"))
+	}
+	after := h.sh(t, snapshot)
+	assertOnlyCalicoGone(t, before, after)
+
+	// Rerun: nothing left to do.
+	res = calicotest.Run(t, bin, map[string]any{"scope": "node", "_ansible_diff": true}, h.enter()...)
+	if res.Failed() || res.Changed() || len(res.List("plan")) != 0 {
+		t.Errorf("rerun: want changed=false and an empty plan: %v", res)
+	}
+	if again := h.sh(t, snapshot); again != after {
+		t.Errorf("rerun changed the node:\n%s\nvs\n%s", after, again)
+	}
+}
+
+// assertPlan checks a check-mode result: every kind of Calico leftover planned, nothing foreign,
+// and the plan shown as a diff.
+func assertPlan(t *testing.T, res calicotest.Result) {
+	t.Helper()
 	planned := names(res.List("plan"))
 	for _, want := range []string{
 		"link cali1a2b3c4d", "link cali5e6f7a8b", "link vxlan.calico", "link vxlan-v6.calico",
@@ -118,19 +148,11 @@ func TestIntegrationNodeCleanup(t *testing.T) {
 	if d, _ := res["diff"].(map[string]any); d == nil || !strings.Contains(d["before"].(string), "cali1a2b3c4d") {
 		t.Errorf("check mode with --diff shows no plan: %v", res["diff"])
 	}
-	if after := h.sh(t, snapshot); after != before {
-		t.Fatalf("check mode changed the node:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+}
 
-	// Real run: every Calico item removed, nothing else.
-	res = calicotest.Run(t, bin, map[string]any{"scope": "node"}, h.enter()...)
-	if res.Failed() || !res.Changed() {
-		t.Fatalf("run: want changed and not failed: %v", res)
-	}
-	if len(res.List("not_removed")) != 0 || len(res.List("removed")) != len(res.List("plan")) {
-		t.Errorf("removed %d of %d planned, not removed: %v", len(res.List("removed")), len(res.List("plan")), res.List("not_removed"))
-	}
-	after := h.sh(t, snapshot)
+// assertOnlyCalicoGone compares snapshots from before and after a run.
+func assertOnlyCalicoGone(t *testing.T, before, after string) {
+	t.Helper()
 	for _, gone := range []string{"cali-", "cali:", "cali1a2b3c4d", "cali5e6f7a8b", "vxlan.calico", "vxlan-v6.calico",
 		"10.42.1.0/26", "10.42.2.0/26", "10.42.3.0/26", "cali40", "cali60", "table ip calico", "table ip6 calico",
 		"cali-7f3e9a", "10-calico.conflist", "calico-kubeconfig", "calico-tls", "bin/calico", "/var/lib/calico",
@@ -149,15 +171,6 @@ func TestIntegrationNodeCleanup(t *testing.T) {
 	}
 	if n := strings.Count(after, "CILIUM_"); n != strings.Count(before, "CILIUM_") {
 		t.Errorf("Cilium chain references went from %d to %d", strings.Count(before, "CILIUM_"), n)
-	}
-
-	// Rerun: nothing left to do.
-	res = calicotest.Run(t, bin, map[string]any{"scope": "node", "_ansible_diff": true}, h.enter()...)
-	if res.Failed() || res.Changed() || len(res.List("plan")) != 0 {
-		t.Errorf("rerun: want changed=false and an empty plan: %v", res)
-	}
-	if again := h.sh(t, snapshot); again != after {
-		t.Errorf("rerun changed the node:\n%s\nvs\n%s", after, again)
 	}
 }
 

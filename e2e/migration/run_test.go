@@ -1,0 +1,102 @@
+package migration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cnimigrate/cnimigrate/internal/playbook"
+)
+
+// scenario is one way users migrate: a strategy on a Calico flavour.
+type scenario struct {
+	strategy string // replace | live
+	flavour  string // manifest | operator
+}
+
+func (s scenario) name() string { return "e2e-" + s.strategy[:4] + "-" + s.flavour[:4] }
+
+// migration is one scenario's run: the cluster, where Ansible leaves its artifacts on the
+// controller, and what the playbook runs reported. Steps read it through their closures.
+type migration struct {
+	scenario
+	cluster   *cluster
+	artifacts string
+	library   string
+	root      string
+	before    snapshot
+	first     *playbook.Result
+	firstErr  error
+}
+
+// playbookTimeout bounds one ansible-playbook run of the suite.
+const playbookTimeout = 15 * time.Minute
+
+// run runs a playbook against the scenario's cluster the way a user does, with the suite's
+// artifact dir, and writes Ansible's screen output to the test log when the run failed.
+func (m *migration) run(ctx context.Context, t *testing.T, book string, extra map[string]any) (*playbook.Result, error) {
+	t.Helper()
+	vars := map[string]any{
+		"cnimigrate_strategy":      m.strategy,
+		"cnimigrate_artifacts_dir": m.artifacts,
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	ctx, cancel := context.WithTimeout(ctx, playbookTimeout)
+	defer cancel()
+	logPath := filepath.Join(m.artifacts, fmt.Sprintf("ansible-%s-%d.log", strings.TrimSuffix(filepath.Base(book), ".yml"), time.Now().UnixNano()))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatalf("create ansible log: %v", err)
+	}
+	defer logFile.Close()
+	res, err := playbook.Run(ctx, playbook.Params{
+		Dir: m.root, Inventory: m.cluster.inventory, Playbook: book, ExtraVars: vars,
+		Tags: []string{"cni"}, Library: []string{m.library}, Output: logFile,
+	})
+	if err != nil {
+		out, _ := os.ReadFile(logPath)
+		t.Logf("ansible-playbook %s failed; its output:\n%s", book, tail(string(out), 200))
+	}
+	return res, err
+}
+
+// site runs the seed's interface: playbooks/site.yml --tags cni -e cni_provider=<provider>.
+func (m *migration) site(ctx context.Context, t *testing.T, provider string, extra map[string]any) (*playbook.Result, error) {
+	vars := map[string]any{"cni_provider": provider, "cluster_state": "present"}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return m.run(ctx, t, "playbooks/site.yml", vars)
+}
+
+func tail(s string, lines int) string {
+	all := strings.Split(s, "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+// failedTasks lists "task on host: msg" for every failed task of a run.
+func failedTasks(res *playbook.Result) []string {
+	if res == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range res.Plays {
+		for _, task := range p.Tasks {
+			for host, hr := range task.Hosts {
+				if hr.Failed() && !hr.Ignored {
+					out = append(out, fmt.Sprintf("%s on %s: %s", task.Name, host, hr.Msg()))
+				}
+			}
+		}
+	}
+	return out
+}
