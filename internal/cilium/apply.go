@@ -117,6 +117,7 @@ func (a *applier) helm(ctx context.Context) error {
 		in.ServerSideApply, in.WaitStrategy, in.Timeout = false, kube.HookOnlyStrategy, p.Timeout
 		in.Replace = pl.History.Last != nil // an uninstalled record kept in history
 		in.Description = "cilium_install mode " + string(p.Mode)
+		in.Labels = map[string]string{defaults.HelmDesiredLabel: pl.want.label(1)}
 		rel, err = in.RunWithContext(ctx, pl.Chart, pl.Values)
 	case ActionUpgrade:
 		a.helmStarted = true
@@ -125,6 +126,7 @@ func (a *applier) helm(ctx context.Context) error {
 		up.ServerSideApply, up.WaitStrategy, up.Timeout = "false", kube.HookOnlyStrategy, p.Timeout
 		up.ResetValues, up.MaxHistory = true, defaults.HelmMaxHistory
 		up.Description = "cilium_install mode " + string(p.Mode)
+		up.Labels = map[string]string{defaults.HelmDesiredLabel: pl.want.label(pl.History.Last.Version + 1)}
 		rel, err = up.RunWithContext(ctx, p.ReleaseName, pl.Chart, pl.Values)
 	case ActionUninstall:
 		a.helmStarted = true
@@ -184,7 +186,7 @@ func (a *applier) rollback(ctx context.Context) (string, error) {
 
 // finish reports the release as it is now, its readiness and, when asked, the diff.
 func (a *applier) finish(ctx context.Context, out *Outcome) error {
-	hist, err := readHistory(a.e.helm, a.p.ReleaseName)
+	hist, err := readHistory(ctx, a.e, a.p.Namespace, a.p.ReleaseName, nil)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,12 @@
 //     rendered manifest: Cilium's chart generates fresh TLS certificates on every client-side
 //     render (objects labelled cilium.io/helm-template-non-idempotent), so a manifest hash would
 //     never match; the chart digest catches an edited local chart with an unchanged version.
+//   - Each revision the module makes carries the label cnimigrate.io/desired (revision number and a
+//     hash of chart and values). A rerun lists the release Secrets' labels only and, when the newest
+//     revision is deployed and carries the desired label, decodes nothing: every revision holds the
+//     whole chart, and decoding them is most of a no-op run's time otherwise. Revisions made by
+//     anyone else (helm upgrade copies labels, rollback copies the target's) carry another revision
+//     number and get the full comparison.
 //   - Server-side apply is off for install, upgrade and rollback, as cilium-cli does, so releases
 //     made by Helm 3 or cilium-cli are patched the way they were created instead of fought over.
 //     Helm itself waits for hooks only; every other wait is ours (internal/wait) so that a timeout

@@ -191,9 +191,20 @@ func (l *testLab) addFullNode(t *testing.T, name string) {
 	_, err := l.kube.CoreV1().Nodes().Create(t.Context(), n, metav1.CreateOptions{})
 	must(t, err)
 	t.Cleanup(func() { l.removeNode(t, name) })
+	// kwok fills in the status of a new node (capacity included) once: patch after it did.
+	waitFor(t, "kwok to take the node "+name, func() (bool, string) {
+		n, err := l.kube.CoreV1().Nodes().Get(t.Context(), name, metav1.GetOptions{})
+		return err == nil && len(n.Status.Conditions) > 0, "no conditions yet"
+	})
 	patch := `{"status":{"capacity":{"pods":"0"},"allocatable":{"pods":"0"}}}`
 	_, err = l.kube.CoreV1().Nodes().Patch(t.Context(), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
 	must(t, err)
+	time.Sleep(time.Second)
+	n, err = l.kube.CoreV1().Nodes().Get(t.Context(), name, metav1.GetOptions{})
+	must(t, err)
+	if pods := n.Status.Allocatable[corev1.ResourcePods]; !pods.IsZero() {
+		t.Fatalf("node %s still has room for %s pods", name, pods.String())
+	}
 }
 
 func (l *testLab) removeNode(t *testing.T, name string) {

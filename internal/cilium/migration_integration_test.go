@@ -108,6 +108,11 @@ func (m *migration) install(t *testing.T) {
 	if v, _ := lookup(r.Values, []string{"tunnelPort"}); v != float64(8473) {
 		t.Errorf("values = %v", r.Values)
 	}
+	sec, err := m.l.kube.CoreV1().Secrets("kube-system").Get(t.Context(), "sh.helm.release.v1.cilium.v1", metav1.GetOptions{})
+	must(t, err)
+	if l := sec.Labels["cnimigrate.io/desired"]; !strings.HasPrefix(l, "r1.") {
+		t.Errorf("release Secret label cnimigrate.io/desired = %q, want r1.<hash> (the no-op rerun reads only labels)", l)
+	}
 }
 
 func (m *migration) rerun(t *testing.T) {

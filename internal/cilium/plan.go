@@ -33,6 +33,7 @@ type Plan struct {
 	NodeConfig nodeConfigPlan
 	Fix        *autodetectFix
 	Warnings   []string
+	want       *target // chart and values, for the release label
 }
 
 // Changed reports whether applying the plan changes anything.
@@ -65,14 +66,8 @@ func (pl *Plan) Steps(p Parameters) []string {
 }
 
 // planPresent plans state=present: chart, values, preflight, Helm action, CiliumNodeConfig.
-func planPresent(ctx context.Context, e *env, p Parameters, hist history) (*Plan, error) {
-	pl := &Plan{Action: ActionNone, History: hist}
-	if hist.pending() {
-		if err := interrupted(hist.Last, p.Timeout, e.now()); err != nil {
-			return nil, err
-		}
-		pl.Recover = true
-	}
+func planPresent(ctx context.Context, e *env, p Parameters) (*Plan, error) {
+	pl := &Plan{Action: ActionNone}
 	ch, err := LoadChart(p.ChartRef, p.ChartRepoURL, p.ChartVersion)
 	if err != nil {
 		return nil, err
@@ -91,6 +86,7 @@ func planPresent(ctx context.Context, e *env, p Parameters, hist history) (*Plan
 		return nil, err
 	}
 	pl.Values = desired
+	pl.want = &target{chart: ch, values: desired, digest: chartDigest(ch)}
 	pl.Overrides = Overrides(preset, user)
 	pl.Warnings = append(pl.Warnings, overrideWarnings(p.Mode, pl.Overrides)...)
 	pf, err := preflight(ctx, e.kube, e.dyn, p, desired)
@@ -101,9 +97,13 @@ func planPresent(ctx context.Context, e *env, p Parameters, hist history) (*Plan
 	if err != nil {
 		return pl, err
 	}
+	if err := pl.readHistory(ctx, e, p); err != nil {
+		return nil, err
+	}
+	hist := pl.History
 	if !hist.exists() {
 		pl.Action = ActionInstall
-	} else if pl.Reasons = upToDate(hist.Last, chartDigest(ch), ch.Metadata.Version, desired); len(pl.Reasons) > 0 || pl.Recover {
+	} else if pl.Reasons = upToDate(hist.Last, pl.want.digest, ch.Metadata.Version, desired); len(pl.Reasons) > 0 || pl.Recover {
 		pl.Action = ActionUpgrade
 	}
 	if p.Mode == ModeMigration || p.Mode == ModeFinalize {
@@ -120,14 +120,39 @@ func planPresent(ctx context.Context, e *env, p Parameters, hist history) (*Plan
 }
 
 // planAbsent plans state=absent: uninstall the release and remove the CiliumNodeConfig.
-func planAbsent(ctx context.Context, e *env, p Parameters, hist history) (*Plan, error) {
-	pl := &Plan{Action: ActionNone, History: hist}
+func planAbsent(ctx context.Context, e *env, p Parameters) (*Plan, error) {
+	pl := &Plan{Action: ActionNone}
+	hist, err := readHistory(ctx, e, p.Namespace, p.ReleaseName, nil)
+	if err != nil {
+		return nil, err
+	}
+	pl.History = hist
 	if hist.exists() {
 		pl.Action = ActionUninstall
 	}
-	var err error
 	pl.NodeConfig, err = planNodeConfig(ctx, e.dyn, false, "", p.Namespace)
 	return pl, err
+}
+
+// readHistory reads the release (from labels only when it is the desired one and no diff is
+// wanted) and decides whether an interrupted revision is to be recovered.
+func (pl *Plan) readHistory(ctx context.Context, e *env, p Parameters) error {
+	want := pl.want
+	if p.Diff {
+		want = nil // a diff needs the deployed manifest
+	}
+	hist, err := readHistory(ctx, e, p.Namespace, p.ReleaseName, want)
+	if err != nil {
+		return err
+	}
+	pl.History = hist
+	if hist.pending() {
+		if err := interrupted(hist.Last, p.Timeout, e.now()); err != nil {
+			return err
+		}
+		pl.Recover = true
+	}
+	return nil
 }
 
 // apiServer returns k8sServiceHost/Port: the options when given, else the kubeconfig's server (K3s

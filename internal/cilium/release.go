@@ -1,7 +1,6 @@
 package cilium
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,43 +9,15 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
-	"helm.sh/helm/v4/pkg/storage/driver"
 )
 
 // history is what Helm's storage holds about one release name.
 type history struct {
 	Last     *release.Release // newest revision, any status; nil when there is no release
 	Deployed *release.Release // newest deployed revision; nil when none
-}
-
-// readHistory lists the release's revisions (one API call with the Secrets driver).
-func readHistory(cfg *action.Configuration, name string) (history, error) {
-	var h history
-	list, err := cfg.Releases.History(name)
-	if err != nil {
-		if errors.Is(err, driver.ErrReleaseNotFound) || strings.Contains(err.Error(), "not found") {
-			return h, nil
-		}
-		return h, fmt.Errorf("read Helm history of release %s: %w", name, err)
-	}
-	rels := make([]*release.Release, 0, len(list))
-	for _, r := range list {
-		rel, ok := r.(*release.Release)
-		if !ok {
-			return h, fmt.Errorf("release %s: unsupported release record %T", name, r)
-		}
-		rels = append(rels, rel)
-	}
-	sort.Slice(rels, func(i, j int) bool { return rels[i].Version > rels[j].Version })
-	for _, rel := range rels {
-		if h.Last == nil {
-			h.Last = rel
-		}
-		if h.Deployed == nil && rel.Info != nil && rel.Info.Status == rcommon.StatusDeployed {
-			h.Deployed = rel
-		}
-	}
-	return h, nil
+	// fromLabels: Last was recognized as the desired release from its labels and not decoded; it
+	// holds the desired chart and values but no manifest.
+	fromLabels bool
 }
 
 // exists: a release that Helm would upgrade (not merely an uninstalled record kept in history).

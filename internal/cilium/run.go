@@ -9,6 +9,7 @@ import (
 	chartcommon "helm.sh/helm/v4/pkg/chart/common"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
 )
@@ -18,6 +19,7 @@ import (
 type env struct {
 	kube kubernetes.Interface
 	dyn  dynamic.Interface
+	meta metadata.Interface // nil: read Helm history in full
 	helm *action.Configuration
 	host string // the kubeconfig's API server URL
 	caps func(ctx context.Context) (capabilities, error)
@@ -91,19 +93,20 @@ func connect(ctx context.Context, p Parameters) (*env, error) {
 		kv := &chartcommon.KubeVersion{Version: info.GitVersion, Major: info.Major, Minor: info.Minor}
 		return capabilities{KubeVersion: kv, APIVersions: apis}, nil
 	}
-	return &env{kube: clients.Kube, dyn: clients.Dynamic, helm: cfg, host: clients.RESTConfig.Host, caps: caps, now: time.Now}, nil
+	meta, err := metadata.NewForConfig(clients.RESTConfig)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client for %s: %w", clients.Kubeconfig, err)
+	}
+	return &env{kube: clients.Kube, dyn: clients.Dynamic, meta: meta, helm: cfg, host: clients.RESTConfig.Host, caps: caps, now: time.Now}, nil
 }
 
 func run(ctx context.Context, p Parameters, e *env) (*Outcome, error) {
-	hist, err := readHistory(e.helm, p.ReleaseName)
-	if err != nil {
-		return nil, err
-	}
 	var pl *Plan
+	var err error
 	if p.State == StateAbsent {
-		pl, err = planAbsent(ctx, e, p, hist)
+		pl, err = planAbsent(ctx, e, p)
 	} else {
-		pl, err = planPresent(ctx, e, p, hist)
+		pl, err = planPresent(ctx, e, p)
 	}
 	if err != nil {
 		if pl != nil && isPreflight(err) {

@@ -26,8 +26,12 @@ func TestRunLifecycle(t *testing.T) {
 	if out.Result.ChartVersion != "1.20.2" || out.Result.AppVersion != "1.20.2" {
 		t.Errorf("chart/app version = %s/%s", out.Result.ChartVersion, out.Result.AppVersion)
 	}
-	if got := f.revisions(t)[0].Config["k8sServiceHost"]; got != "198.18.0.1" {
+	rel := f.revisions(t)[0]
+	if got := rel.Config["k8sServiceHost"]; got != "198.18.0.1" {
 		t.Errorf("k8sServiceHost from the kubeconfig = %v", got)
+	}
+	if l := rel.Labels["cnimigrate.io/desired"]; !strings.HasPrefix(l, "r1.") || len(l) > 63 {
+		t.Errorf("release label = %q, want r1.<hash> (at most 63 characters)", l)
 	}
 
 	again := f.mustRun(t, Parameters{Hubble: true})

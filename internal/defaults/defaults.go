@@ -129,3 +129,7 @@ const (
 	MirrorPodAnnotation      = "kubernetes.io/config.mirror"
 	NodeStepTimeout          = 5 * time.Minute
 )
+
+// HelmDesiredLabel is the release label cilium_install sets on the revisions it makes (revision
+// number and a hash of chart and values): a no-op rerun recognizes its release from labels alone.
+const HelmDesiredLabel = "cnimigrate.io/desired"

@@ -81,19 +81,25 @@ func kwokctlConfig(t *Tools, cp controlPlane, unlimitedQPS bool) ([]byte, error)
 		"options":    opts,
 		"componentsPatches": []map[string]any{
 			{"name": "kube-apiserver", "extraArgs": apiserverArgs},
+			// One instance each and nobody restarts them: without leader election they cannot
+			// exit on a lease renewal that a busy machine delayed.
+			{"name": "kube-controller-manager", "extraArgs": []map[string]any{{"key": "leader-elect", "value": "false"}}},
+			{"name": "kube-scheduler", "extraArgs": []map[string]any{{"key": "leader-elect", "value": "false"}}},
 		},
 	}
 	return yaml.Marshal(doc)
 }
 
-// createControlPlane writes the kwokctl config and runs `kwokctl create cluster`, which returns once
-// the API server answers; then, if cp.Host is not loopback, moves the API server there.
+// createControlPlane writes the kwokctl config (followed by stages, kwok Stage documents, if any)
+// and runs `kwokctl create cluster`, which returns once the API server answers; then, if cp.Host is
+// not loopback, moves the API server there.
 // kwokctl's output goes to kwokctl.log in the work dir; its tail is in the error.
-func createControlPlane(ctx context.Context, t *Tools, workDir string, cp controlPlane, unlimitedQPS bool) error {
+func createControlPlane(ctx context.Context, t *Tools, workDir string, cp controlPlane, unlimitedQPS bool, stages []byte) error {
 	cfg, err := kwokctlConfig(t, cp, unlimitedQPS)
 	if err != nil {
 		return fmt.Errorf("render kwokctl config: %w", err)
 	}
+	cfg = append(cfg, stages...)
 	cfgPath := filepath.Join(workDir, kwokctlConfigName)
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return fmt.Errorf("write kwokctl config: %w", err)

@@ -23,16 +23,15 @@ func (l *Lab) Down(ctx context.Context) error {
 	if l.attached {
 		return DownDir(ctx, l.state.WorkDir)
 	}
-	var errs []error
+	var hostsErr error
 	if l.hosts != nil {
 		if err := l.hosts.Destroy(); err != nil {
-			errs = append(errs, fmt.Errorf("remove node hosts: %w", err))
+			hostsErr = fmt.Errorf("remove node hosts: %w", err)
 		}
 	}
-	if err := downState(ctx, l.state); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	// If the node hosts could not be removed, keep the work dir (and its state file) so that a
+	// later Down or DownDir can try again.
+	return errors.Join(hostsErr, downState(ctx, l.state, hostsErr != nil))
 }
 
 // DownByName removes the lab called name whose work dir is the default one (DefaultWorkDir).
@@ -64,7 +63,7 @@ func DownDir(ctx context.Context, dir string) error {
 	if err := stopOwner(ctx, st); err != nil {
 		return err
 	}
-	return downState(ctx, st)
+	return downState(ctx, st, false)
 }
 
 // stopOwner asks a lab keeper process (hack/lab up runs one) to bring its lab down itself, since it
@@ -84,8 +83,9 @@ func stopOwner(ctx context.Context, st *State) error {
 	return nil
 }
 
-// downState removes what the state file records, in reverse order of creation.
-func downState(ctx context.Context, st *State) error {
+// downState removes what the state file records, in reverse order of creation, and then the work
+// dir unless keepWorkDir.
+func downState(ctx context.Context, st *State, keepWorkDir bool) error {
 	if _, err := os.Stat(st.WorkDir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -108,6 +108,9 @@ func downState(ctx context.Context, st *State) error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("lab %s: %w (work dir %s kept, with its state file, for another try)", st.Name, errors.Join(errs...), st.WorkDir)
+	}
+	if keepWorkDir {
+		return nil
 	}
 	if err := os.RemoveAll(st.WorkDir); err != nil {
 		return fmt.Errorf("lab %s: remove work dir: %w", st.Name, err)

@@ -144,7 +144,11 @@ func (l *Lab) startControlPlane(ctx context.Context) error {
 	if err := l.state.write(); err != nil {
 		return err
 	}
-	if err := createControlPlane(ctx, l.tools, l.cfg.WorkDir, l.cp, l.cfg.UnlimitedQPS); err != nil {
+	stages, err := kwokStages(ctx, l.cfg.WorkDir, l.cfg.PodStartDelay)
+	if err != nil {
+		return err
+	}
+	if err := createControlPlane(ctx, l.tools, l.cfg.WorkDir, l.cp, l.cfg.UnlimitedQPS, stages); err != nil {
 		return err
 	}
 	if err := l.connect(); err != nil {

@@ -130,6 +130,14 @@ func TestKwokctlConfig(t *testing.T) {
 		args["anonymous-auth"] != "false" {
 		t.Errorf("kube-apiserver patches: %v", args)
 	}
+	for _, p := range doc.Patches[1:] {
+		if len(p.ExtraArgs) != 1 || p.ExtraArgs[0].Key != "leader-elect" || p.ExtraArgs[0].Value != "false" {
+			t.Errorf("%s patches: %+v, want leader election off", p.Name, p.ExtraArgs)
+		}
+	}
+	if len(doc.Patches) != 3 {
+		t.Errorf("want patches for kube-apiserver, kube-controller-manager and kube-scheduler, got %d", len(doc.Patches))
+	}
 }
 
 func TestSetAPIServerBind(t *testing.T) {

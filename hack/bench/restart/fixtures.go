@@ -20,6 +20,9 @@ import (
 // shape is the benchmark's cluster: per namespace, Deployments and StatefulSets of replicas pods.
 type shape struct {
 	namespaces, deployments, statefulSets, replicas int
+	// minReady is the workloads' minReadySeconds: a new pod counts as available that long after it
+	// is ready, so every rollout step takes real time, as pods that take seconds to start do.
+	minReady int
 }
 
 func (s shape) workloads() int { return s.namespaces * (s.deployments + s.statefulSets) }
@@ -65,14 +68,15 @@ func (s shape) template(name string) corev1.PodTemplateSpec {
 func (s shape) deployment(ns, name string) *appsv1.Deployment {
 	r := int32(s.replicas)
 	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: appsv1.DeploymentSpec{
-		Replicas: &r, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}, Template: s.template(name)}}
+		Replicas: &r, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}, Template: s.template(name),
+		MinReadySeconds: int32(s.minReady)}}
 }
 
 func (s shape) statefulSet(ns, name string) *appsv1.StatefulSet {
 	r := int32(s.replicas)
 	return &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: appsv1.StatefulSetSpec{
 		Replicas: &r, ServiceName: name, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-		Template: s.template(name)}}
+		Template: s.template(name), MinReadySeconds: int32(s.minReady)}}
 }
 
 // waitReady waits until every bench workload is rolled out (the identical starting state of each run).

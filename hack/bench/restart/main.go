@@ -33,6 +33,11 @@ type options struct {
 	unlimitedQPS                               bool
 	approaches                                 string
 	module                                     string
+	podStartDelay                              time.Duration // lab.Config.PodStartDelay (0: kwok's fast stages)
+	seedRuns                                   int           // runs of the seed loop (slow); 0: -runs
+	jsonPath                                   string        // also write the medians as JSON here
+	labName                                    string
+	load                                       string // /proc/loadavg when the runs began
 }
 
 func main() {
@@ -41,6 +46,7 @@ func main() {
 	flag.IntVar(&o.deployments, "deploy", 20, "Deployments per namespace")
 	flag.IntVar(&o.statefulSets, "sts", 2, "StatefulSets per namespace")
 	flag.IntVar(&o.replicas, "replicas", 2, "pods per workload")
+	flag.IntVar(&o.minReady, "min-ready", 0, "minReadySeconds of the workloads (another way to make rollout steps take time; prefer -pod-start-delay)")
 	flag.IntVar(&o.nodes, "nodes", 0, "lab nodes (1 server, the rest agents); 0: enough for the pods and the rollouts' surge")
 	flag.IntVar(&o.runs, "runs", 3, "runs per approach (medians are printed)")
 	flag.IntVar(&o.parallelism, "parallelism", 5, "pod_restart parallelism (its default is 5)")
@@ -48,6 +54,10 @@ func main() {
 	flag.BoolVar(&o.unlimitedQPS, "unlimited-qps", false, "lift the lab's control-plane client rate limits")
 	flag.StringVar(&o.approaches, "approaches", "seed,shell,pod_restart,pod_restart_p", "approaches to run (pod_restart_p: at -shell-parallelism)")
 	flag.StringVar(&o.module, "module", "", "pod_restart binary (default: built from ./cmd/pod_restart)")
+	flag.DurationVar(&o.podStartDelay, "pod-start-delay", 0, "pods become Ready about this long after they are scheduled (kwok's general stages); 0: at once (fast stages)")
+	flag.IntVar(&o.seedRuns, "seed-runs", 0, "runs of the seed loop, the slowest approach (0: -runs)")
+	flag.StringVar(&o.labName, "lab-name", "bench-restart", "name of the lab this run brings up (distinct names let benchmarks run side by side)")
+	flag.StringVar(&o.jsonPath, "json", "", "also write the results (medians and every run) as JSON to this file")
 	flag.Parse()
 	if o.nodes == 0 {
 		o.nodes = max(3, (o.pods()*3/2+podsPerNode-1)/podsPerNode)
@@ -72,9 +82,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
 		}
 	}
 	cfg := lab.Defaults()
-	cfg.Name, cfg.Servers, cfg.Agents = "bench-restart", 1, o.nodes-1
+	cfg.Name, cfg.Servers, cfg.Agents = o.labName, 1, o.nodes-1
 	cfg.Hosts, cfg.Workloads, cfg.Calico, cfg.UnlimitedQPS = false, false, lab.CalicoNone, o.unlimitedQPS
-	cfg.ReadyTimeout, cfg.Progress = 10*time.Minute, stderr
+	cfg.ReadyTimeout, cfg.Progress, cfg.PodStartDelay = 10*time.Minute, stderr, o.podStartDelay
 	l, err := lab.Up(ctx, cfg)
 	if err != nil {
 		return err
@@ -98,12 +108,16 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	o.load = loadAverage()
 	r := &runner{dir: dir, kubeconfig: kc, kubectlDir: filepath.Dir(l.Tools().Kubectl), module: o.module, namespaces: o.names()}
 	results, err := o.measureAll(ctx, r, kube, proxy, stderr)
 	if err != nil {
 		return err
 	}
 	o.print(stdout, results)
+	if o.jsonPath != "" {
+		return o.writeJSON(o.jsonPath, results)
+	}
 	return nil
 }
 
@@ -114,6 +128,9 @@ func (o options) measureAll(ctx context.Context, r *runner, kube kubernetes.Inte
 	for round := range o.runs {
 		for i := range names {
 			name := names[(i+round)%len(names)]
+			if round >= o.runsOf(name) {
+				continue
+			}
 			if err := o.waitReady(ctx, kube); err != nil {
 				return nil, err
 			}
@@ -132,8 +149,8 @@ func (o options) measureAll(ctx context.Context, r *runner, kube kubernetes.Inte
 			}
 			m.toolReqs, m.verbs = proxy.take()
 			m.apiReqs = after - before
-			fmt.Fprintf(log, "bench: round %d %-14s %6.1fs %4d MB %5d tool requests %v\n",
-				round+1, name, m.wall.Seconds(), m.rssKB>>10, m.toolReqs, m.verbs)
+			fmt.Fprintf(log, "bench: round %d %-14s %6.1fs wall %5.1fs CPU %4d MB %5d tool requests %v\n",
+				round+1, name, m.wall.Seconds(), m.cpu.Seconds(), m.rssKB>>10, m.toolReqs, m.verbs)
 			results[name] = append(results[name], m)
 		}
 	}
@@ -166,4 +183,18 @@ func buildModule(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("build pod_restart: %w", err)
 	}
 	return out, nil
+}
+
+// loadAverage is the 1/5/15-minute load average: on a shared machine it says how much of the CPU the
+// lab and the tools could have had.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -35,16 +35,16 @@ func (o options) print(w io.Writer, results map[string][]measure) {
 	}
 	fmt.Fprintf(w, "pod_restart benchmark: %d workloads (%d namespaces × %d Deployments + %d StatefulSets), %d pods\n",
 		o.workloads(), o.namespaces, o.deployments, o.statefulSets, o.pods())
-	fmt.Fprintf(w, "machine: %d CPU cores (%s/%s); lab: %d kwok nodes, kwok default (fast) pod stages, %s\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, o.nodes, qps)
-	fmt.Fprintf(w, "medians of %d runs, interleaved; identical state before each run; strategy all (restart everything)\n\n", o.runs)
+	fmt.Fprintf(w, "machine: %d CPU cores (%s/%s), load average %s when the runs began; lab: %d kwok nodes, %s, minReadySeconds %d, %s\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, o.load, o.nodes, o.stages(), o.minReady, qps)
+	fmt.Fprintf(w, "medians of %d runs (seed loop: %d), interleaved; identical state before each run; strategy all (restart everything)\n\n", o.runs, o.runsOf("seed"))
 	base := median(results["pod_restart"])
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "approach\tparallel\twall\tpeak RSS\ttool requests\tAPI server requests\twall ÷ pod_restart\ttool requests ÷ pod_restart\t")
+	fmt.Fprintln(tw, "approach\tparallel\twall\ttool CPU\tpeak RSS\ttool requests\tAPI server requests\twall ÷ pod_restart\ttool requests ÷ pod_restart\t")
 	for _, name := range strings.Split(o.approaches, ",") {
 		m := median(results[name])
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d MB\t%d\t%.0f\t%s\t%s\t\n", describe[name], o.parallelismOf(name),
-			m.wall.Round(100*time.Millisecond), m.rssKB>>10, m.toolReqs, m.apiReqs,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d MB\t%d\t%.0f\t%s\t%s\t\n", describe[name], o.parallelismOf(name),
+			m.wall.Round(100*time.Millisecond), m.cpu.Round(100*time.Millisecond), m.rssKB>>10, m.toolReqs, m.apiReqs,
 			ratio(m.wall.Seconds(), base.wall.Seconds()), ratio(float64(m.toolReqs), float64(base.toolReqs)))
 	}
 	_ = tw.Flush()
@@ -64,12 +64,14 @@ func median(ms []measure) measure {
 	if len(ms) == 0 {
 		return measure{}
 	}
-	walls, rss, tool, api := make([]float64, len(ms)), make([]float64, len(ms)), make([]float64, len(ms)), make([]float64, len(ms))
+	n := len(ms)
+	walls, cpu, rss, tree, tool, api := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for i, m := range ms {
-		walls[i], rss[i], tool[i], api[i] = m.wall.Seconds(), float64(m.rssKB), float64(m.toolReqs), m.apiReqs
+		walls[i], cpu[i], rss[i], tree[i] = m.wall.Seconds(), m.cpu.Seconds(), float64(m.rssKB), float64(m.treeKB)
+		tool[i], api[i] = float64(m.toolReqs), m.apiReqs
 	}
 	return measure{
-		wall: time.Duration(med(walls) * float64(time.Second)), rssKB: int64(med(rss)),
+		wall: seconds(med(walls)), cpu: seconds(med(cpu)), rssKB: int64(med(rss)), treeKB: int64(med(tree)),
 		toolReqs: int(med(tool)), apiReqs: med(api),
 	}
 }
@@ -83,3 +85,5 @@ func med(xs []float64) float64 {
 	}
 	return (s[n/2-1] + s[n/2]) / 2
 }
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -9,8 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/cnimigrate/cnimigrate/hack/bench/internal/proctree"
 )
 
 // seedScript is migrate-pods-to-cilium.sh from the seed article (part 9), as written, with two
@@ -69,8 +70,10 @@ done | xargs -P %d -n 2 sh -c 'kubectl rollout status "$1" -n "$0" --timeout=300
 // measure is one run of one approach.
 type measure struct {
 	wall     time.Duration
-	rssKB    int64 // peak resident set of the largest process of the run
-	toolReqs int   // requests the tool itself sent (counting proxy)
+	rssKB    int64         // peak resident set of the largest process of the run
+	cpu      time.Duration // user+system CPU time of the run's processes
+	treeKB   int64         // peak of the run's whole process tree, added up (sampled)
+	toolReqs int           // requests the tool itself sent (counting proxy)
 	apiReqs  float64
 	verbs    map[string]int
 }
@@ -141,11 +144,10 @@ func (r *runner) exec(ctx context.Context, cmd *exec.Cmd) (measure, error) {
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Run()
-	m := measure{wall: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.rssKB = ru.Maxrss
+	u, err := proctree.Run(cmd)
+	m := measure{wall: u.Wall, rssKB: u.MaxRSSKB, treeKB: u.TreeRSSKB}
+	if cmd.ProcessState != nil {
+		m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() // includes waited-for children
 	}
 	if err != nil {
 		return m, fmt.Errorf("%s: %w: %s", filepath.Base(cmd.Path), err, tail(stderr.String()))

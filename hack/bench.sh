@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make bench: measures cnimigrate against its anchors on the local lab and prints one comparison
+# table (also written to reports/bench.md). Arguments go to hack/bench (go run ./hack/bench -h):
+#
+#   hack/bench.sh            every section, medians of 3 runs
+#   hack/bench.sh -quick     one run of everything
+#   hack/bench.sh -large     also a 100-node lab with ~2,000 pods
+#   hack/bench.sh -sections cilium,migration
+#
+# Needs root (the lab's node hosts), the lab tools (make tools), the modules (make build), Debian's
+# ansible package (kubernetes.core, the anchor of the Cilium install) and the helm CLI that
+# kubernetes.core.helm drives (built once from the Go module proxy into the tools cache).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+[[ $(id -u) -eq 0 ]] || { log "run as root: the lab's node hosts are network namespaces with sshd"; exit 1; }
+tools=$(hack/tools.sh --check) || { log "lab tools missing: run make tools"; exit 1; }
+for m in pod_restart cilium_install migration_state; do
+	[[ -x library/$m ]] || { log "library/$m missing: run make build"; exit 1; }
+done
+
+# kubernetes.core ships with Debian's full ansible package (ansible-core alone lacks it).
+if ! ansible-galaxy collection list kubernetes.core 2>/dev/null | grep -q '^kubernetes\.core '; then
+	log "installing Debian's ansible package (kubernetes.core, for the kubernetes.core.helm anchor)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible >/dev/null
+fi
+helm=$(hack/tools/helm/build.sh)
+
+log "tools $tools, helm $helm; progress below, the table at the end (and in reports/bench.md)"
+export CNIMIGRATE_TOOLS=$tools
+exec go run ./hack/bench -helm "$helm" "$@"

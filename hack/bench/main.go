@@ -1,0 +1,192 @@
+// Command bench measures cnimigrate against its anchors on the local lab and prints one comparison
+// table (Markdown), also written to reports/bench.md. `make bench` runs it through hack/bench.sh.
+//
+//	go run ./hack/bench [-runs 3 | -quick] [-large] [-full] [-pod-start 2s] [-sections lab,restart,cilium,migration]
+//
+// Sections: lab start-up (issue 3), pod_restart against the seed's loop and an operator's shell
+// (issue 6, through hack/bench/restart), cilium_install against kubernetes.core.helm (issue 4), and
+// the migration playbook with per-phase times and per-task SSH overhead (issue 8). Every figure is
+// measured in this run; what could not be measured says why. Progress goes to stderr.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The sections, in the order the table shows them.
+const (
+	secLab       = "1. Lab start-up (issue 3)"
+	secRestart   = "2. Restarting 220 workloads (issue 6)"
+	secCilium    = "3. Installing Cilium (issue 4)"
+	secMigration = "4. Full migration over SSH (issue 8)"
+)
+
+type options struct {
+	runs, seedRuns int
+	quick          bool
+	large, full    bool
+	podStart       time.Duration
+	sections       map[string]bool
+	repo, library  string
+	helm           string
+	out            string
+	tmp            string
+	log            io.Writer
+}
+
+func main() {
+	o := options{log: os.Stderr}
+	var sections string
+	flag.IntVar(&o.runs, "runs", 3, "runs per measurement (medians are printed)")
+	flag.IntVar(&o.seedRuns, "seed-runs", 1, "runs of the seed's sequential restart loop (it alone takes ~220 × (2 pod start-ups + 1.3 s))")
+	flag.BoolVar(&o.quick, "quick", false, "one run of everything (-runs 1)")
+	flag.BoolVar(&o.large, "large", false, "also bring up a 100-node lab with ~2,000 pods (issue 3)")
+	flag.BoolVar(&o.full, "full", false, "also run the seed loop with lifted QPS limits and pod_restart at its default parallelism (5)")
+	flag.DurationVar(&o.podStart, "pod-start", 2*time.Second, "pod start-up time in the restart benchmark (kwok general stages; each pod Ready after 50–150% of it)")
+	flag.StringVar(&sections, "sections", "lab,restart,cilium,migration", "sections to run")
+	flag.StringVar(&o.library, "library", "library", "directory of the built modules (make build)")
+	flag.StringVar(&o.helm, "helm", "", "helm CLI for kubernetes.core.helm (default: hack/tools/helm/build.sh --check)")
+	flag.StringVar(&o.out, "out", "reports/bench.md", "also write the table here")
+	flag.Parse()
+	if o.quick {
+		o.runs = 1
+	}
+	o.seedRuns = max(1, min(o.seedRuns, o.runs))
+	o.sections = map[string]bool{}
+	for _, s := range strings.Split(sections, ",") {
+		o.sections[strings.TrimSpace(s)] = true
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, &o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o *options) error {
+	if o.runs < 1 {
+		return fmt.Errorf("-runs %d: want at least 1", o.runs)
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("the lab's node hosts need root (network namespaces, sshd): run as root")
+	}
+	var err error
+	if o.repo, err = repoRoot(); err != nil {
+		return err
+	}
+	o.library = absTo(o.repo, o.library)
+	o.out = absTo(o.repo, o.out)
+	if o.tmp, err = os.MkdirTemp("", "cnimigrate-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(o.tmp)
+	start := time.Now()
+	t := newTable(secLab, secRestart, secCilium, secMigration)
+	steps := []struct {
+		name, section string
+		run           func(context.Context, *options, *table) error
+	}{
+		{"lab", secLab, benchLab},
+		{"cilium", secCilium, benchCilium},
+		{"migration", secMigration, benchMigration},
+		{"restart", secRestart, benchRestart}, // the longest: last, so the others are in the report early
+	}
+	for _, s := range steps {
+		if !o.sections[s.name] {
+			continue
+		}
+		o.progress("=== %s", s.section)
+		if err := s.run(ctx, o, t); err != nil {
+			t.fail(s.section, "(section stopped)", err)
+			o.progress("%s: %v", s.section, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if err := o.write(t, time.Since(start), false); err != nil {
+			return err
+		}
+	}
+	if err := o.write(t, time.Since(start), true); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// write renders the table to reports/bench.md (after every section) and, at the end, to stdout.
+func (o *options) write(t *table, elapsed time.Duration, final bool) error {
+	var b bytes.Buffer
+	t.markdown(&b, o.header(elapsed, final))
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if final {
+		_, err := os.Stdout.Write(b.Bytes())
+		o.progress("table written to %s (bench took %s)", o.out, elapsed.Round(time.Second))
+		return err
+	}
+	return nil
+}
+
+func (o *options) progress(format string, args ...any) {
+	fmt.Fprintf(o.log, "bench %s: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// prefixWriter prefixes every line written through it (progress of the labs and sub-benchmarks).
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i]); err != nil {
+			return len(b), err
+		}
+		p.buf = p.buf[i+1:]
+	}
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(d, "playbooks")); err == nil {
+				return d, nil
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("run from inside the cnimigrate checkout (no go.mod + playbooks/ above %s)", dir)
+		}
+	}
+}
+
+func absTo(base, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
