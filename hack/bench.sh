@@ -6,6 +6,7 @@
 #   hack/bench.sh -quick     one run of everything
 #   hack/bench.sh -large     also a 100-node lab with ~2,000 pods
 #   hack/bench.sh -sections cilium,migration
+#   make bench BENCH_ARGS=-quick   (the same through make)
 #
 # Needs root (the lab's node hosts), the lab tools (make tools), the modules (make build), Debian's
 # ansible package (kubernetes.core, the anchor of the Cilium install) and the helm CLI that
@@ -30,4 +31,5 @@ helm=$(hack/tools/helm/build.sh)
 
 log "tools $tools, helm $helm; progress below, the table at the end (and in reports/bench.md)"
 export CNIMIGRATE_TOOLS=$tools
-exec go run ./hack/bench -helm "$helm" "$@"
+# shellcheck disable=SC2086 # BENCH_ARGS holds several flags
+exec go run ./hack/bench -helm "$helm" ${BENCH_ARGS:-} "$@"

@@ -74,8 +74,8 @@ func overheadPlaybook(host string, n int) string {
 	fmt.Fprintf(&b, "---\n- name: Per-task overhead\n  hosts: %s\n  gather_facts: false\n  tasks:\n", host)
 	b.WriteString("    - name: warm-up\n      ansible.builtin.command: \"true\"\n      changed_when: false\n")
 	for i := range n {
-		fmt.Fprintf(&b, "    - name: command #%d\n      ansible.builtin.command: \"true\"\n      changed_when: false\n", i+1)
-		fmt.Fprintf(&b, "    - name: migration_state #%d\n      migration_state:\n        state: get\n", i+1)
+		fmt.Fprintf(&b, "    - name: \"command #%d\"\n      ansible.builtin.command: \"true\"\n      changed_when: false\n", i+1)
+		fmt.Fprintf(&b, "    - name: \"migration_state #%d\"\n      migration_state:\n        state: get\n", i+1)
 	}
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 
 	"helm.sh/helm/v4/pkg/action"
 	chartcommon "helm.sh/helm/v4/pkg/chart/common"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -22,8 +23,10 @@ type env struct {
 	meta metadata.Interface // nil: read Helm history in full
 	helm *action.Configuration
 	host string // the kubeconfig's API server URL
-	caps func(ctx context.Context) (capabilities, error)
-	now  func() time.Time
+	// kubeconfig is the file the clients came from (for messages).
+	kubeconfig string
+	caps       func(ctx context.Context) (capabilities, error)
+	now        func() time.Time
 }
 
 // Diff is one entry of the module's diff output.
@@ -67,7 +70,12 @@ func Run(ctx context.Context, p Parameters) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run(ctx, p, e)
+	out, err := run(ctx, p, e)
+	if apierrors.IsForbidden(err) {
+		err = fmt.Errorf("the kubeconfig %s lacks a permission cilium_install needs (it reads nodes, "+
+			"Calico's and Cilium's objects, and manages the release in %s): %w", e.kubeconfig, p.Namespace, err)
+	}
+	return out, err
 }
 
 // connect builds clients from the kubeconfig and checks that the API server answers.
@@ -97,7 +105,8 @@ func connect(ctx context.Context, p Parameters) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client for %s: %w", clients.Kubeconfig, err)
 	}
-	return &env{kube: clients.Kube, dyn: clients.Dynamic, meta: meta, helm: cfg, host: clients.RESTConfig.Host, caps: caps, now: time.Now}, nil
+	return &env{kube: clients.Kube, dyn: clients.Dynamic, meta: meta, helm: cfg, host: clients.RESTConfig.Host,
+		kubeconfig: clients.Kubeconfig, caps: caps, now: time.Now}, nil
 }
 
 func run(ctx context.Context, p Parameters, e *env) (*Outcome, error) {

@@ -71,6 +71,8 @@ const (
 	LabKwokVersion         = "v0.8.0"
 	LabCalicoModule        = "github.com/projectcalico/calico"
 	LabCalicoModuleVersion = "v1.11.0-cni-plugin.0.20250813170300-a0db560f0520"
+	LabCiliumModule        = "github.com/cilium/cilium"
+	LabCiliumModuleVersion = "v1.20.2"
 	LabDefaultServers      = 1
 	LabDefaultAgents       = 2
 	LabMaxNodes            = 250 // one /24 of node-host addresses, and one 10.42.<i>.0/24 each

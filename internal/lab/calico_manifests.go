@@ -27,6 +27,16 @@ func calicoManifestsDir(ctx context.Context, dir string) (string, error) {
 	return filepath.Join(mod, "manifests"), nil
 }
 
+// ciliumChartDir returns the Cilium Helm chart inside the Cilium Go module zip (the lab is
+// air-gapped, as many users' clusters are: the chart is a local directory, never a repository).
+func ciliumChartDir(ctx context.Context, dir string) (string, error) {
+	mod, err := goModuleDir(ctx, dir, defaults.LabCiliumModule+"@"+defaults.LabCiliumModuleVersion)
+	if err != nil {
+		return "", fmt.Errorf("get the Cilium chart: %w", err)
+	}
+	return filepath.Join(mod, "install", "kubernetes", "cilium"), nil
+}
+
 // goModuleDir returns the directory of module@version in the Go module cache, downloading it from
 // the module proxy the first time. dir is any directory outside a Go module (go runs there).
 func goModuleDir(ctx context.Context, dir, mod string) (string, error) {

@@ -18,12 +18,16 @@ const InventoryName = "inventory.yml"
 // writeInventory writes the Ansible inventory: group k3s_cluster with children servers and agents
 // (k3s-ansible's layout), each host's ansible_host, the harness' key and known_hosts, and the
 // variables the roles read.
-func (l *Lab) writeInventory(_ context.Context) error {
+func (l *Lab) writeInventory(ctx context.Context) error {
 	if l.hosts == nil {
 		return nil
 	}
+	chart, err := ciliumChartDir(ctx, l.cfg.WorkDir)
+	if err != nil {
+		return err
+	}
 	data, err := renderInventory(l.cfg.Name, l.nodes, l.kubeconfig, l.cp.Host, l.cp.Port,
-		l.hosts.KeyPath(), l.hosts.KnownHostsPath())
+		l.hosts.KeyPath(), l.hosts.KnownHostsPath(), chart)
 	if err != nil {
 		return err
 	}
@@ -35,7 +39,7 @@ func (l *Lab) writeInventory(_ context.Context) error {
 	return nil
 }
 
-func renderInventory(name string, nodes []Node, kubeconfig, apiHost string, apiPort int, key, knownHosts string) ([]byte, error) {
+func renderInventory(name string, nodes []Node, kubeconfig, apiHost string, apiPort int, key, knownHosts, ciliumChart string) ([]byte, error) {
 	groups := map[Role]map[string]any{RoleServer: {}, RoleAgent: {}}
 	for _, n := range nodes {
 		groups[n.Role][n.Name] = map[string]any{
@@ -63,6 +67,16 @@ func renderInventory(name string, nodes []Node, kubeconfig, apiHost string, apiP
 		"k3s_containerd_config":     defaults.K3sContainerdTOML,
 		"cnimigrate_lab":            name,
 		"cnimigrate_lab_kubeconfig": kubeconfig, // the same, on the controller
+		// What makes the lab a lab, for the roles. It is air-gapped: Cilium's chart is a local
+		// directory (from the Cilium Go module zip). Its pods are simulated: no real Cilium agent
+		// hands out addresses or CiliumEndpoints, so the live strategy's "restart what is not yet on
+		// Cilium" would never settle; it restarts every workload instead. Probes need real pods: verify with the API-only
+		// health checks (the kind tier runs the probes). Its Calico policies deliberately include
+		// constructs Cilium cannot express: migrate anyway and list them in the report.
+		"cilium_chart_ref":              ciliumChart,
+		"workload_restart_strategy":     "{{ 'all' if (cnimigrate_strategy | default('replace')) == 'live' else 'created_before' }}",
+		"cni_verify_checks":             []string{"nodes", "cni-agent", "coredns", "sandbox-errors", "service-endpoints"},
+		"cilium_policies_allow_partial": true,
 	}
 	inv := map[string]any{"all": map[string]any{
 		"children": map[string]any{

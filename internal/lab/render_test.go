@@ -41,7 +41,7 @@ func TestPlanNodes(t *testing.T) {
 func TestInventoryLayout(t *testing.T) {
 	t.Parallel()
 	nodes := planNodes(1, 1, []string{"198.18.0.2", "198.18.0.3"})
-	data, err := renderInventory("demo", nodes, "/w/kubeconfig", "198.18.0.1", 6443, "/w/id", "/w/known_hosts")
+	data, err := renderInventory("demo", nodes, "/w/kubeconfig", "198.18.0.1", 6443, "/w/id", "/w/known_hosts", "/w/cilium")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func drain(ctx context.Context, kube kubernetes.Interface, node *corev1.Node, p 
 		return err
 	}
 	evict, terminating, skipped, bare := classify(pods, p.BarePods)
-	res.Skipped = append(res.Skipped, skipped...)
+	res.Kept = append(res.Kept, skipped...)
 	for _, s := range skipped {
 		if strings.HasPrefix(s.Reason, "no controller") {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("pod %s stays on node %s: %s", s.Pod, node.Name, s.Reason))

@@ -168,7 +168,7 @@ func podsOn(t *testing.T, kube kubernetes.Interface, node string) []corev1.Pod {
 }
 
 func skipped(r *Result, p corev1.Pod) bool {
-	for _, s := range r.Skipped {
+	for _, s := range r.Kept {
 		if s.Pod == p.Namespace+"/"+p.Name {
 			return true
 		}

@@ -61,7 +61,7 @@ func (p *Parameters) setDefaults() {
 	}
 }
 
-// Skip is a pod drain leaves where it is, and why.
+// Skip is a pod drain leaves where it is, and why. (Returned as "kept": Ansible reserves "skipped".)
 type Skip struct {
 	Pod    string `json:"pod"`
 	Reason string `json:"reason"`
@@ -80,7 +80,7 @@ type Result struct {
 	State         string            `json:"state"`
 	Plan          []string          `json:"plan"`
 	Evicted       []string          `json:"evicted"`
-	Skipped       []Skip            `json:"skipped"`
+	Kept          []Skip            `json:"kept"`
 	Blocked       []Block           `json:"blocked"`
 	AgentPod      AgentPod          `json:"agent_pod"`
 	Unschedulable bool              `json:"unschedulable"`
@@ -109,7 +109,7 @@ func Run(ctx context.Context, kube kubernetes.Interface, p Parameters, checkOnly
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Node: p.Node, State: p.State, Plan: []string{}, Evicted: []string{}, Skipped: []Skip{},
+	res := &Result{Node: p.Node, State: p.State, Plan: []string{}, Evicted: []string{}, Kept: []Skip{},
 		Blocked: []Block{}, Unschedulable: node.Spec.Unschedulable, Labels: migrationLabels(node, p.Labels)}
 	switch p.State {
 	case Cordoned:

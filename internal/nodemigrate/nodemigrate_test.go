@@ -36,8 +36,8 @@ func TestDrainEvictsWhatMovesAndLeavesTheRest(t *testing.T) {
 	if strings.Join(res.Evicted, ",") != "jupyter/web" {
 		t.Fatalf("evicted %v, want only jupyter/web", res.Evicted)
 	}
-	if len(res.Skipped) != 3 {
-		t.Fatalf("skipped %v, want the DaemonSet, mirror and finished pods", res.Skipped)
+	if len(res.Kept) != 3 {
+		t.Fatalf("skipped %v, want the DaemonSet, mirror and finished pods", res.Kept)
 	}
 	if !getNodeT(t, cs, "agent-1").Spec.Unschedulable || podExists(t, cs, "jupyter", "web") {
 		t.Fatal("node should be cordoned and jupyter/web gone")
