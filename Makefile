@@ -62,3 +62,7 @@ bench: deps tools build ## measure the tool against its anchors and print the co
 .PHONY: clean
 clean: ## remove built binaries (the tools cache in ~/.cache/cnimigrate stays)
 	rm -f $$(ls library/* | grep -v '\.yml$$' | grep -v README.md) 2>/dev/null || true
+
+.PHONY: e2e-all
+e2e-all: deps tools build ## every e2e scenario on the lab: both strategies × both Calico flavours (nightly, ~1 h)
+	CNIMIGRATE_E2E_ALL=1 CNIMIGRATE_TOOLS=$$(hack/tools.sh --check) $(GO) test -count=1 -v -timeout 120m ./e2e/migration/

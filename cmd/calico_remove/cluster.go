@@ -18,6 +18,9 @@ func runCluster(ctx context.Context, req *ansible.Request, a args) (*ansible.Res
 	if a.BackupDir == "" {
 		return nil, fmt.Errorf("backup_dir is required with scope=cluster: Calico is never removed without a backup, and restore reads it")
 	}
+	if a.Restore && a.BackupOnly {
+		return nil, fmt.Errorf("parameters are mutually exclusive: restore|backup_only")
+	}
 	if a.Timeout <= 0 {
 		return nil, fmt.Errorf("timeout must be a positive number of seconds, got %d", a.Timeout)
 	}
@@ -27,7 +30,7 @@ func runCluster(ctx context.Context, req *ansible.Request, a args) (*ansible.Res
 	}
 	p := cluster.Params{BackupDir: a.BackupDir, Force: a.Force, StripFinalizers: a.StripFinalizers,
 		Timeout: time.Duration(a.Timeout) * time.Second, CiliumNamespace: a.CiliumNamespace,
-		CiliumDaemonSet: a.CiliumDaemonSet, CheckMode: req.CheckMode}
+		CiliumDaemonSet: a.CiliumDaemonSet, CheckMode: req.CheckMode, BackupOnly: a.BackupOnly}
 	c := cluster.Clients{Kube: clients.Kube, Dynamic: clients.Dynamic}
 	if a.Restore {
 		rep, err := cluster.Restore(ctx, c, p)
@@ -48,6 +51,10 @@ func runCluster(ctx context.Context, req *ansible.Request, a args) (*ansible.Res
 	}
 	res := result(rep.Changed(), rep.Plan, rep, rep.Warnings, "after calico_remove (scope=cluster)")
 	res.Msg = summary(rep.Changed(), req.CheckMode, len(rep.Plan), "remove", "Calico is not installed")
+	if a.BackupOnly {
+		res.Diff = nil
+		res.Msg = backupSummary(rep, req.CheckMode, a.BackupDir)
+	}
 	return res, err
 }
 
@@ -67,4 +74,16 @@ func summary(changed, check bool, n int, verb, none string) string {
 		return fmt.Sprintf("would %s: %d planned entries", verb, n)
 	}
 	return fmt.Sprintf("%s: %d planned entries done", verb, n)
+}
+
+func backupSummary(rep *cluster.Report, check bool, dir string) string {
+	switch {
+	case rep.Backup == nil && !rep.BackupWritten:
+		return "Calico is not installed: nothing to back up"
+	case !rep.BackupWritten:
+		return "backup in " + dir + " is up to date (verified): nothing written"
+	case check:
+		return "would write and verify a backup of Calico's objects in " + dir
+	}
+	return "wrote and verified a backup of Calico's objects in " + dir
 }

@@ -18,6 +18,7 @@ var spec = ansible.Spec{
 		"context":           {Type: ansible.TypeStr},
 		"backup_dir":        {Type: ansible.TypePath},
 		"restore":           {Type: ansible.TypeBool, Default: false},
+		"backup_only":       {Type: ansible.TypeBool, Default: false},
 		"force":             {Type: ansible.TypeBool, Default: false},
 		"strip_finalizers":  {Type: ansible.TypeBool, Default: false},
 		"timeout":           {Type: ansible.TypeInt, Default: int64(defaults.DefaultTimeout.Seconds())},
@@ -37,6 +38,7 @@ type args struct {
 	Context          string   `json:"context"`
 	BackupDir        string   `json:"backup_dir"`
 	Restore          bool     `json:"restore"`
+	BackupOnly       bool     `json:"backup_only"`
 	Force            bool     `json:"force"`
 	StripFinalizers  bool     `json:"strip_finalizers"`
 	Timeout          int64    `json:"timeout"`

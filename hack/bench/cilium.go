@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/cnimigrate/cnimigrate/internal/cilium/ciliumtest"
 	"github.com/cnimigrate/cnimigrate/internal/lab"
@@ -49,14 +47,9 @@ func benchCilium(ctx context.Context, o *options, t *table) error {
 		return err
 	}
 	defer o.stopLab(l)
+	// The chart holds no CRDs: cilium-operator registers them when it starts. The lab does that
+	// for it (kwok's pods run nothing), so both tools' readiness waits can complete.
 	kube := kubernetes.NewForConfigOrDie(l.RESTConfig())
-	// The chart holds no CRDs: cilium-operator registers them when it starts, and kwok's pods run
-	// nothing. Register them as the operator would, so both tools' waits can complete.
-	restCfg := rest.CopyConfig(l.RESTConfig())
-	restCfg.WarningHandler = rest.NoWarnings{}
-	if _, err := ciliumtest.RegisterCRDs(ctx, dynamic.NewForConfigOrDie(restCfg)); err != nil {
-		return fmt.Errorf("register Cilium's CRDs (operator stand-in): %w", err)
-	}
 	c := &ciliumBench{o: o, kube: kube, kubeconfig: l.Kubeconfig(), chart: chart, ours: ours}
 	mine := c.oursInstaller()
 	// Warm-up (not measured): our install gives the effective values, the same for both tools.

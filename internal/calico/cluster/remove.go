@@ -33,6 +33,9 @@ type Params struct {
 	CiliumNamespace string
 	CiliumDaemonSet string
 	CheckMode       bool
+	// BackupOnly writes and verifies the backup and removes nothing (no precondition either): the
+	// migration's backup phase, taken before anything in the cluster changes.
+	BackupOnly bool
 }
 
 func (p *Params) complete() {
@@ -62,6 +65,7 @@ type Report struct {
 	OperatorVersion string    `json:"operator_version,omitempty"`
 	BackupDir       string    `json:"backup_dir,omitempty"`
 	BackupReused    bool      `json:"backup_reused"`
+	BackupWritten   bool      `json:"backup_written"`
 	Backup          *Manifest `json:"backup_manifest,omitempty"`
 	Plan            []Entry   `json:"plan"`
 	Removed         []string  `json:"removed"`
@@ -71,8 +75,8 @@ type Report struct {
 	Warnings        []string  `json:"-"`
 }
 
-// Changed reports whether there was anything to remove.
-func (r *Report) Changed() bool { return len(r.Plan) > 0 }
+// Changed reports whether there was anything to remove (or, backing up only, a backup to write).
+func (r *Report) Changed() bool { return len(r.Plan) > 0 || r.BackupWritten }
 
 // ErrPrecondition marks a refusal because the replacement CNI is not ready.
 var ErrPrecondition = errors.New("refusing to remove Calico")
@@ -93,6 +97,9 @@ func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
 	rep.Plan = entries(steps)
 	if len(steps) == 0 {
 		return rep, nil
+	}
+	if p.BackupOnly {
+		return backupOnly(rep, inv, p)
 	}
 	if !p.Force {
 		if err := ciliumReady(ctx, c.Kube, p.CiliumNamespace, p.CiliumDaemonSet); err != nil {
@@ -123,5 +130,31 @@ func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
 		}
 	}
 	r.finish(steps)
+	return rep, nil
+}
+
+// backupOnly writes and verifies the backup (or finds the same one already there) and removes
+// nothing: the plan is empty, changed means a backup was written.
+func backupOnly(rep *Report, inv *inventory, p Params) (*Report, error) {
+	rep.Plan = []Entry{}
+	snap := inv.snapshot()
+	action, existing, err := prepareBackup(p.BackupDir, snap)
+	if err != nil {
+		return rep, err
+	}
+	rep.BackupReused = action == backupReuse
+	if action != backupWrite {
+		rep.Backup = &existing.Manifest
+		return rep, nil
+	}
+	rep.BackupWritten = true
+	if p.CheckMode {
+		return rep, nil
+	}
+	b, err := writeBackup(p.BackupDir, Manifest{Flavour: rep.Flavour, CalicoVersion: rep.CalicoVersion}, snap)
+	if err != nil {
+		return rep, err
+	}
+	rep.Backup = &b.Manifest
 	return rep, nil
 }
