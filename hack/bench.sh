@@ -2,8 +2,8 @@
 # make bench: measures cnimigrate against its anchors on the local lab and prints one comparison
 # table (also written to reports/bench.md). Arguments go to hack/bench (go run ./hack/bench -h):
 #
-#   hack/bench.sh            every section, medians of 3 runs
-#   hack/bench.sh -quick     one run of everything
+#   hack/bench.sh            every section: medians of 3 runs (restart section: 1 run, see -restart-runs)
+#   hack/bench.sh -quick     one run of everything (about an hour on a busy 2-core machine)
 #   hack/bench.sh -large     also a 100-node lab with ~2,000 pods
 #   hack/bench.sh -sections cilium,migration
 #   make bench BENCH_ARGS=-quick   (the same through make)

@@ -24,7 +24,8 @@ func (o *options) header(elapsed time.Duration, final bool) []string {
 		fmt.Sprintf("- machine: **%d CPU cores** (%s), %s/%s, kernel %s; shared with other work: absolute times drift, ratios measured side by side hold",
 			runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, kernel()),
 		fmt.Sprintf("- commit %s, %s; %s", gitDescribe(o.repo), time.Now().UTC().Format("2006-01-02 15:04 MST"), status),
-		fmt.Sprintf("- runs: %s per figure unless a row says otherwise (seed loop: %d, migrations: 1 per strategy)", runsWord(o.runs), o.seedRuns),
+		fmt.Sprintf("- runs: %s per figure unless a row says otherwise (restart section: %d per approach, seed loop %d; migrations: 1 per strategy)", runsWord(o.runs), o.restartRuns, o.seedRuns),
+		fmt.Sprintf("- machine load (1-minute load average) when each section started: %s", strings.Join(o.load, ", ")),
 		fmt.Sprintf("- lab: kwokctl binary runtime, Kubernetes %s, etcd %s, kwok %s; kwok nodes, node hosts reached over SSH",
 			defaults.LabKubeVersion, defaults.LabEtcdVersion, defaults.LabKwokVersion),
 		"- QPS limits **default**: kube-controller-manager 20 req/s (burst 30), kube-scheduler 50 (burst 100), kube-apiserver 400/200 requests in flight, as in users' clusters; " +
@@ -40,6 +41,18 @@ func runsWord(n int) string {
 		return "1 run"
 	}
 	return fmt.Sprintf("median of %d runs", n)
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 func cpuModel() string {

@@ -64,29 +64,40 @@ type upRun struct {
 // calico.yaml, workloads) and the control plane's memory, like `hack/lab bench`; -large adds 100
 // nodes with ~2,000 pods.
 func benchLab(ctx context.Context, o *options, t *table) error {
-	shapes := []struct{ nodes, extraPods, runs int }{{3, 0, o.runs}}
+	shapes := []labShape{{nodes: 3, runs: o.runs, hosts: true}}
 	if o.large {
-		// ~2,000 pods: calico-node on each node and the ML workloads, the rest in the "load" namespace.
-		shapes = append(shapes, struct{ nodes, extraPods, runs int }{100, 2000 - 100 - 25, 1})
+		// ~2,000 pods: calico-node on each node and the ML workloads, the rest in the "load"
+		// namespace. Without node hosts: the SSH harness' 100 sshd hosts did not all accept a login
+		// within its timeout on a busy 2-core machine; the API side is what issue 3 times.
+		shapes = append(shapes, labShape{nodes: 100, extraPods: 2000 - 100 - 25, runs: 1})
 	}
 	for _, sh := range shapes {
 		var runs []upRun
 		for i := range sh.runs {
 			o.progress("lab up: %d nodes, run %d/%d", sh.nodes, i+1, sh.runs)
-			r, err := o.labUpOnce(ctx, sh.nodes, sh.extraPods)
+			r, err := o.labUpOnce(ctx, sh)
 			if err != nil {
-				return fmt.Errorf("%d-node lab: %w", sh.nodes, err)
+				t.fail(secLab, fmt.Sprintf("up, %d nodes", sh.nodes), err)
+				break
 			}
 			runs = append(runs, r)
 		}
-		addLabRows(t, sh.nodes, runs)
+		if len(runs) > 0 {
+			addLabRows(t, sh, runs)
+		}
 	}
 	return nil
 }
 
-func (o *options) labUpOnce(ctx context.Context, nodes, extraPods int) (upRun, error) {
+type labShape struct {
+	nodes, extraPods, runs int
+	hosts                  bool
+}
+
+func (o *options) labUpOnce(ctx context.Context, sh labShape) (upRun, error) {
 	cfg := lab.Defaults()
-	cfg.Name, cfg.Servers, cfg.Agents, cfg.ExtraPods = fmt.Sprintf("bench-up-%d", nodes), 1, nodes-1, extraPods
+	cfg.Name, cfg.Servers, cfg.Agents, cfg.ExtraPods = fmt.Sprintf("bench-up-%d", sh.nodes), 1, sh.nodes-1, sh.extraPods
+	cfg.Hosts = sh.hosts
 	l, wall, err := o.startLab(ctx, cfg)
 	if err != nil {
 		return upRun{}, err
@@ -108,11 +119,11 @@ func (o *options) labUpOnce(ctx context.Context, nodes, extraPods int) (upRun, e
 		return r, err
 	}
 	r.pods = len(pods.Items)
-	o.progress("lab up: %d nodes ready in %s", nodes, wall.Round(10*time.Millisecond))
+	o.progress("lab up: %d nodes ready in %s", sh.nodes, wall.Round(10*time.Millisecond))
 	return r, nil
 }
 
-func addLabRows(t *table, nodes int, runs []upRun) {
+func addLabRows(t *table, sh labShape, runs []upRun) {
 	walls := make([]float64, len(runs))
 	var total []float64
 	for i, r := range runs {
@@ -123,11 +134,16 @@ func addLabRows(t *table, nodes int, runs []upRun) {
 		}
 		total = append(total, sum)
 	}
-	target := upTargets[nodes].Seconds()
-	shape := fmt.Sprintf("%d nodes, %d pods", nodes, runs[0].pods)
+	target := upTargets[sh.nodes].Seconds()
+	shape := fmt.Sprintf("%d nodes, %d pods, ", sh.nodes, runs[0].pods)
+	if sh.hosts {
+		shape += "node hosts"
+	} else {
+		shape += "no node hosts"
+	}
 	w := median(walls)
 	t.add(secLab, row{
-		what: fmt.Sprintf("up → Calico and workloads ready (%s, node hosts, calico.yaml)", shape),
+		what: fmt.Sprintf("up → Calico and workloads ready (%s, calico.yaml)", shape),
 		ours: secs(w), anchor: fmt.Sprintf("%s (issue 3 target)", secs(target)), ratio: ratio(w, target),
 		note: runsNote(len(runs)) + "; steps: " + stepMedians(runs) + "; QPS limits default, fast stages",
 	})

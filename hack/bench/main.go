@@ -1,12 +1,20 @@
 // Command bench measures cnimigrate against its anchors on the local lab and prints one comparison
 // table (Markdown), also written to reports/bench.md. `make bench` runs it through hack/bench.sh.
 //
-//	go run ./hack/bench [-runs 3 | -quick] [-large] [-full] [-pod-start 2s] [-sections lab,restart,cilium,migration]
+//	go run ./hack/bench [-runs 3 | -quick] [-restart-runs 1] [-large] [-full] [-pod-start 2s]
+//	                    [-sections lab,restart,cilium,migration]
 //
 // Sections: lab start-up (issue 3), pod_restart against the seed's loop and an operator's shell
 // (issue 6, through hack/bench/restart), cilium_install against kubernetes.core.helm (issue 4), and
 // the migration playbook with per-phase times and per-task SSH overhead (issue 8). Every figure is
 // measured in this run; what could not be measured says why. Progress goes to stderr.
+//
+// Duration: the restart section dominates. Each of its runs restarts 440 pods that take seconds to
+// start, and the seed's sequential loop alone takes ~220 × (2 pod start-ups + ~1 s), about 18 min
+// at -pod-start 2s; so that section runs each approach -restart-runs times (default 1), the seed
+// loop -seed-runs times (default 1), and the rest -runs times. The two migrations take ~5 and
+// ~10 min; one -quick run took 61 min on a 2-core machine busy with other labs. -sections picks
+// a subset.
 package main
 
 import (
@@ -33,6 +41,8 @@ const (
 
 type options struct {
 	runs, seedRuns int
+	restartRuns    int
+	load           []string // 1-minute load average when each section started
 	quick          bool
 	large, full    bool
 	podStart       time.Duration
@@ -48,7 +58,8 @@ func main() {
 	o := options{log: os.Stderr}
 	var sections string
 	flag.IntVar(&o.runs, "runs", 3, "runs per measurement (medians are printed)")
-	flag.IntVar(&o.seedRuns, "seed-runs", 1, "runs of the seed's sequential restart loop (it alone takes ~220 × (2 pod start-ups + 1.3 s))")
+	flag.IntVar(&o.restartRuns, "restart-runs", 1, "runs of each parallel approach in the restart section (each restarts 440 pods: minutes; -full: -runs)")
+	flag.IntVar(&o.seedRuns, "seed-runs", 1, "runs of the seed's sequential restart loop (~220 × (2 pod start-ups + ~1 s): about 18 min at -pod-start 2s)")
 	flag.BoolVar(&o.quick, "quick", false, "one run of everything (-runs 1)")
 	flag.BoolVar(&o.large, "large", false, "also bring up a 100-node lab with ~2,000 pods (issue 3)")
 	flag.BoolVar(&o.full, "full", false, "also run the seed loop with lifted QPS limits and pod_restart at its default parallelism (5)")
@@ -58,10 +69,13 @@ func main() {
 	flag.StringVar(&o.helm, "helm", "", "helm CLI for kubernetes.core.helm (default: hack/tools/helm/build.sh --check)")
 	flag.StringVar(&o.out, "out", "reports/bench.md", "also write the table here")
 	flag.Parse()
-	if o.quick {
-		o.runs = 1
+	if o.full {
+		o.restartRuns = max(o.restartRuns, o.runs)
 	}
-	o.seedRuns = max(1, min(o.seedRuns, o.runs))
+	if o.quick {
+		o.runs, o.restartRuns = 1, 1
+	}
+	o.seedRuns = max(1, min(o.seedRuns, o.restartRuns))
 	o.sections = map[string]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		o.sections[strings.TrimSpace(s)] = true
@@ -75,8 +89,8 @@ func main() {
 }
 
 func run(ctx context.Context, o *options) error {
-	if o.runs < 1 {
-		return fmt.Errorf("-runs %d: want at least 1", o.runs)
+	if o.runs < 1 || o.restartRuns < 1 {
+		return fmt.Errorf("-runs %d, -restart-runs %d: want at least 1", o.runs, o.restartRuns)
 	}
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("the lab's node hosts need root (network namespaces, sshd): run as root")
@@ -106,7 +120,8 @@ func run(ctx context.Context, o *options) error {
 		if !o.sections[s.name] {
 			continue
 		}
-		o.progress("=== %s", s.section)
+		o.load = append(o.load, fmt.Sprintf("%s %s", s.name, loadAverage()))
+		o.progress("=== %s (load average %s)", s.section, loadAverage())
 		if err := s.run(ctx, o, t); err != nil {
 			t.fail(s.section, "(section stopped)", err)
 			o.progress("%s: %v", s.section, err)

@@ -23,6 +23,7 @@ type restartReport struct {
 		Parallelism  string    `json:"parallelism"`
 		Runs         int       `json:"runs"`
 		WallSeconds  float64   `json:"wall_seconds"`
+		CPUSeconds   float64   `json:"cpu_seconds"`
 		PeakRSSKB    float64   `json:"peak_rss_kb"`
 		PeakTreeKB   float64   `json:"peak_tree_rss_kb"`
 		ToolRequests float64   `json:"tool_requests"`
@@ -78,7 +79,7 @@ func (o *options) runRestartBench(ctx context.Context, bin, module string, s res
 	jsonPath := filepath.Join(o.tmp, fmt.Sprintf("restart-%d.json", i))
 	args := []string{
 		"-ns", "10", "-deploy", "20", "-sts", "2", "-replicas", "2", "-shell-parallelism", "10",
-		"-runs", fmt.Sprint(o.runs), "-seed-runs", fmt.Sprint(o.seedRuns), "-pod-start-delay", o.podStart.String(),
+		"-runs", fmt.Sprint(o.restartRuns), "-seed-runs", fmt.Sprint(o.seedRuns), "-pod-start-delay", o.podStart.String(),
 		"-module", module, "-json", jsonPath, "-lab-name", fmt.Sprintf("bench-restart-%d", i),
 		"-approaches", strings.Join(s.approaches, ","),
 	}
@@ -106,7 +107,7 @@ func (o *options) runRestartBench(ctx context.Context, bin, module string, s res
 
 var anchorNames = map[string]string{
 	"seed":  "seed loop (restart + rollout status per workload, sequential)",
-	"shell": "operator's shell (restart per namespace, rollout status xargs -P 10)",
+	"shell": "operator's shell (rollout restart of every workload of a namespace at once, then rollout status 10 at a time)",
 }
 
 // addRestartRows compares pod_restart at the shell's parallelism (10) — and with -full at its
@@ -134,8 +135,8 @@ func addRestartRows(t *table, s restartSetting, rep *restartReport) {
 			t.add(secRestart, row{
 				what: fmt.Sprintf("%s — wall time vs %s", label, anchorNames[anchorName]),
 				ours: secs(ours.WallSeconds), anchor: secs(a.WallSeconds), ratio: ratio(ours.WallSeconds, a.WallSeconds),
-				note: fmt.Sprintf("%s; %s; all runs ours %s, anchor %s; %s", faster(ours.WallSeconds, a.WallSeconds), runs,
-					secsList(ours.AllWalls), secsList(a.AllWalls), lab),
+				note: fmt.Sprintf("%s; %s; all runs ours %s, anchor %s; CPU (user+system) ours %s, anchor %s; %s", faster(ours.WallSeconds, a.WallSeconds), runs,
+					secsList(ours.AllWalls), secsList(a.AllWalls), secs(ours.CPUSeconds), secs(a.CPUSeconds), lab),
 			})
 			t.add(secRestart, row{
 				what: fmt.Sprintf("%s — peak RSS vs %s", label, anchorName),

@@ -63,6 +63,9 @@ func (a *applier) run(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := a.waitNamespacesGone(ctx); err != nil {
+		return err
+	}
 	if err := a.helm(ctx); err != nil {
 		return err
 	}
@@ -141,6 +144,31 @@ func (a *applier) helm(ctx context.Context) error {
 		return fmt.Errorf("%s release %s: %w", pl.Action, p.ReleaseName, err)
 	}
 	return nil
+}
+
+// waitNamespacesGone waits, before an install or upgrade, until the namespaces a previous release
+// made (cilium-secrets) have finished terminating: right after an uninstall the API server refuses
+// anything created in them, and the release would fail half-applied.
+func (a *applier) waitNamespacesGone(ctx context.Context) error {
+	if a.pl.Action != ActionInstall && a.pl.Action != ActionUpgrade {
+		return nil
+	}
+	what := fmt.Sprintf("namespaces of an earlier release %s to finish terminating", a.p.ReleaseName)
+	return wait.For(ctx, what, a.p.Timeout, 0, func(ctx context.Context) (bool, string, error) {
+		list, err := a.e.kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, "", fmt.Errorf("list namespaces: %w", err)
+		}
+		var terminating []string
+		for _, ns := range list.Items {
+			ann := ns.Annotations
+			if ns.DeletionTimestamp != nil && ann["meta.helm.sh/release-name"] == a.p.ReleaseName &&
+				ann["meta.helm.sh/release-namespace"] == a.p.Namespace {
+				terminating = append(terminating, ns.Name)
+			}
+		}
+		return len(terminating) == 0, "still terminating: " + strings.Join(terminating, ", "), nil
+	})
 }
 
 func uninstall(cfg *action.Configuration, p Parameters) error {

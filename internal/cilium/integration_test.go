@@ -42,6 +42,7 @@ func startLab(t *testing.T, calico lab.Calico) *testLab {
 	if kubeconfig == "" {
 		cfg := lab.Defaults()
 		cfg.Calico, cfg.Workloads, cfg.Hosts = calico, false, false
+		cfg.NoCiliumCRDs = true // the tests play cilium-operator themselves (simulateOperator)
 		kubeconfig = labtest.Start(t, cfg).Kubeconfig()
 	}
 	clients, err := k8s.New(kubeconfig, "")
@@ -57,7 +58,7 @@ func startLab(t *testing.T, calico lab.Calico) *testLab {
 }
 
 // reset brings a reused dev lab back to the state of a new one: no release, no Cilium CRDs, calico-node
-// without the autodetection setting. On a new lab it changes nothing.
+// without the autodetection setting. On a new lab (started with NoCiliumCRDs) it changes nothing.
 func (l *testLab) reset(t *testing.T) {
 	t.Helper()
 	if _, err := Run(t.Context(), l.params(t, Parameters{State: StateAbsent, Wait: true})); err != nil {

@@ -3,6 +3,7 @@ package cilium
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -71,7 +72,7 @@ func Run(ctx context.Context, p Parameters) (*Outcome, error) {
 		return nil, err
 	}
 	out, err := run(ctx, p, e)
-	if apierrors.IsForbidden(err) {
+	if apierrors.IsForbidden(err) && !strings.Contains(err.Error(), "because it is being terminated") {
 		err = fmt.Errorf("the kubeconfig %s lacks a permission cilium_install needs (it reads nodes, "+
 			"Calico's and Cilium's objects, and manages the release in %s): %w", e.kubeconfig, p.Namespace, err)
 	}

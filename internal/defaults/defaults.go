@@ -91,6 +91,9 @@ const (
 	CiliumConfigMap       = "cilium-config"
 	CiliumClusterPoolKey  = "cluster-pool-ipv4-cidr"
 	CiliumClusterPoolKey6 = "cluster-pool-ipv6-cidr"
+	// RestartNamespacedWatchesMax: up to this many given namespaces are watched one by one; more
+	// are served by one cluster-wide watch per resource.
+	RestartNamespacedWatchesMax = 5
 )
 
 // cilium_install (Helm and the live-migration CiliumNodeConfig).

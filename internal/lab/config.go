@@ -48,6 +48,9 @@ type Config struct {
 	// ReadyTimeout bounds each wait of Up (control plane, nodes, Calico, workloads); 0 means
 	// defaults.LabReadyTimeout.
 	ReadyTimeout time.Duration
+	// NoCiliumCRDs leaves Cilium's CRDs out: a cluster where cilium-operator never ran (tests of
+	// what cilium_install does without them). By default the lab registers them (see Up).
+	NoCiliumCRDs bool
 	// ExtraPods adds a "load" namespace with Deployments of that many pods in all (benchmarks).
 	ExtraPods int
 	// UnlimitedQPS lifts the client rate limits of kube-controller-manager and kube-scheduler and

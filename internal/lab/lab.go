@@ -85,7 +85,7 @@ func (l *Lab) up(ctx context.Context) error {
 		{"node hosts", l.startHosts, !l.cfg.Hosts},
 		{"control plane", l.startControlPlane, false},
 		{"nodes", l.startNodes, false},
-		{"cilium CRDs (cilium-operator's part)", l.registerCiliumCRDs, false},
+		{"cilium CRDs (cilium-operator's part)", l.registerCiliumCRDs, l.cfg.NoCiliumCRDs},
 		{"calico", l.installCalico, l.cfg.Calico == CalicoNone},
 		{"node-host files", l.populateHosts, !l.cfg.Hosts},
 		{"workloads", l.installWorkloads, !l.cfg.Workloads && l.cfg.ExtraPods == 0},

@@ -31,7 +31,7 @@ func (e *env) onCalico(ctx context.Context, t *testing.T, ns string, objs ...any
 	t.Helper()
 	e.agent.switchTo(false)
 	create(ctx, t, e.kube, ns, objs...)
-	e.agent.switchTo(true)
+	e.agent.toCilium(ctx, t, e.kube)
 }
 
 func testBareDelete(ctx context.Context, t *testing.T, e *env) {
@@ -49,7 +49,10 @@ func testBareDelete(ctx context.Context, t *testing.T, e *env) {
 		t.Errorf("bare pod scratch still there (err %v)", err)
 	}
 	if got := byName(rep)["Deployment rt-bare/keep"]; got.Outcome != restart.OutcomeRolledOut {
-		t.Errorf("keep: %+v", got)
+		t.Errorf("keep: %s", show(got))
+		for _, s := range rep.Skipped {
+			t.Logf("skipped %s: %s", s.Ref, s.Reason)
+		}
 	}
 }
 
@@ -83,7 +86,7 @@ func testPDBBlocked(ctx context.Context, t *testing.T, e *env) {
 		t.Errorf("failure %+v, want StatefulSet rt-pdb/guarded refused by guarded-pdb", f)
 	}
 	if got := byName(rep)["Deployment rt-pdb/free"]; got.Outcome != restart.OutcomeRolledOut {
-		t.Errorf("free: %+v, want rolled out although guarded is blocked", got)
+		t.Errorf("free: %s, want rolled out although guarded is blocked", show(got))
 	}
 }
 
@@ -183,7 +186,7 @@ func testStuck(ctx context.Context, t *testing.T, e *env) {
 		t.Errorf("failure %+v: want pinned, observed showing the old pods ready and the new one Unschedulable", f)
 	}
 	if got := byName(rep)["Deployment rt-stuck/free"]; got.Outcome != restart.OutcomeRolledOut {
-		t.Errorf("free: %+v", got)
+		t.Errorf("free: %s", show(got))
 	}
 }
 

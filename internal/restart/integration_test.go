@@ -132,7 +132,7 @@ func TestIntegrationPodRestart(t *testing.T) {
 	})
 
 	t.Run("whole cluster: DNS first, every kind, hostNetwork skipped, bare pods reported", func(t *testing.T) {
-		e.agent.switchTo(true)
+		e.agent.toCilium(ctx, t, e.kube)
 		before := podUIDs(ctx, t, e.kube)
 		rec := &order{}
 		p := params()
@@ -254,4 +254,7 @@ func names(rs []restart.Result, outcome string) []string {
 	return out
 }
 
-var _ = fmt.Sprint
+// show prints a result's fields (Result's String method, promoted from Ref, prints only the ref).
+func show(r restart.Result) string {
+	return fmt.Sprintf("%s action=%q outcome=%q message=%q observed=%q", r.Ref, r.Action, r.Outcome, r.Message, r.Observed)
+}

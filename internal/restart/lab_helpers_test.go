@@ -93,6 +93,30 @@ func (a *ciliumAgent) switchTo(cilium bool) {
 	a.mu.Unlock()
 }
 
+// toCilium switches to Cilium once the agent has seen every pod that has an IP now: those got it
+// from Calico, even if the agent's watch delivers them late.
+func (a *ciliumAgent) toCilium(ctx context.Context, t *testing.T, kube kubernetes.Interface) {
+	t.Helper()
+	pods, err := kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = wait.For(ctx, "the fake cilium agent to see every running pod", time.Minute, 0, func(context.Context) (bool, string, error) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		for _, p := range pods.Items {
+			if p.Status.PodIP != "" && !p.Spec.HostNetwork && p.DeletionTimestamp == nil && !a.created[p.UID] {
+				return false, "not seen yet: " + p.Namespace + "/" + p.Name, nil
+			}
+		}
+		return true, "", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.switchTo(true)
+}
+
 func startCiliumAgent(t *testing.T, kube kubernetes.Interface, dyn dynamic.Interface) *ciliumAgent {
 	t.Helper()
 	a := &ciliumAgent{dyn: dyn, created: map[types.UID]bool{}}
@@ -230,10 +254,13 @@ func create(ctx context.Context, t *testing.T, kube kubernetes.Interface, ns str
 	waitPodsReady(ctx, t, kube, ns)
 }
 
-// waitPodsReady waits until ns has pods and every live one is ready.
+// waitPodsReady waits until every workload in ns has all its pods ready, and every pod in ns is.
 func waitPodsReady(ctx context.Context, t *testing.T, kube kubernetes.Interface, ns string) {
 	t.Helper()
-	err := wait.For(ctx, "pods in "+ns+" ready", 3*time.Minute, time.Second, func(ctx context.Context) (bool, string, error) {
+	err := wait.For(ctx, "workloads in "+ns+" ready", 3*time.Minute, time.Second, func(ctx context.Context) (bool, string, error) {
+		if missing, err := workloadsNotReady(ctx, kube, ns); err != nil || missing != "" {
+			return false, missing, err
+		}
 		pods, err := kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, "", err
@@ -244,11 +271,47 @@ func waitPodsReady(ctx context.Context, t *testing.T, kube kubernetes.Interface,
 				notReady = append(notReady, p.Name)
 			}
 		}
-		return len(pods.Items) > 0 && len(notReady) == 0, "not ready: " + strings.Join(notReady, ", "), nil
+		return len(notReady) == 0, "pods not ready: " + strings.Join(notReady, ", "), nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// workloadsNotReady names the workloads in ns whose pods are not all there and ready.
+func workloadsNotReady(ctx context.Context, kube kubernetes.Interface, ns string) (string, error) {
+	var bad []string
+	deps, err := kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, d := range deps.Items {
+		if st := d.Status; st.ObservedGeneration < d.Generation || st.ReadyReplicas != *d.Spec.Replicas || st.Replicas != *d.Spec.Replicas {
+			bad = append(bad, "Deployment "+d.Name)
+		}
+	}
+	stss, err := kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, s := range stss.Items {
+		if st := s.Status; st.ObservedGeneration < s.Generation || st.ReadyReplicas != *s.Spec.Replicas {
+			bad = append(bad, "StatefulSet "+s.Name)
+		}
+	}
+	dss, err := kube.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, d := range dss.Items {
+		if st := d.Status; st.ObservedGeneration < d.Generation || st.DesiredNumberScheduled == 0 || st.NumberReady != st.DesiredNumberScheduled {
+			bad = append(bad, "DaemonSet "+d.Name)
+		}
+	}
+	if len(bad) > 0 {
+		return "not ready: " + strings.Join(bad, ", "), nil
+	}
+	return "", nil
 }
 
 func podReady(p *corev1.Pod) bool {

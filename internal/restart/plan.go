@@ -41,7 +41,9 @@ func (s *Session) Plan() *Plan {
 				continue
 			}
 			if !s.cfg.inScope(w.Namespace) {
-				pl.Skipped = append(pl.Skipped, Skip{Ref: w.Ref, Reason: ReasonExcluded})
+				if s.cfg.allNamespaces() { // out of scope only through exclude_namespaces: say so
+					pl.Skipped = append(pl.Skipped, Skip{Ref: w.Ref, Reason: ReasonExcluded})
+				}
 				continue
 			}
 			if step, skip := s.decide(w); step != nil {

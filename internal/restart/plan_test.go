@@ -1,6 +1,8 @@
 package restart
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +220,41 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	p.CreatedBefore = time.Now().Format(time.RFC3339)
 	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "only used with strategy created_before") {
 		t.Errorf("created_before without its strategy: %v", err)
+	}
+}
+
+// A few given namespaces are watched one by one; many are served by cluster-wide watches. Either
+// way the plan covers exactly the given namespaces.
+func TestNamespacesScopeTheWatches(t *testing.T) {
+	objs := []runtime.Object{namespace("other")}
+	objs = append(objs, deployment("other", "x", nil, oldIP)...)
+	var all []string
+	for i := range defaults.RestartNamespacedWatchesMax + 1 {
+		ns := fmt.Sprintf("ns-%d", i)
+		all = append(all, ns)
+		objs = append(objs, namespace(ns))
+		objs = append(objs, deployment(ns, "web", nil, oldIP)...)
+	}
+	for _, tc := range []struct {
+		namespaces      []string
+		wantClusterWide bool
+	}{
+		{all[:2], false},
+		{all, true},
+	} {
+		f := newFake(t, false, objs...)
+		pl := open(t, f, params(func(p *Parameters) { p.Namespaces = tc.namespaces })).Plan()
+		if len(pl.Steps) != len(tc.namespaces) || len(pl.Skipped) != 0 {
+			t.Errorf("%d namespaces: steps %v, skipped %v; want one step per namespace, nothing else", len(tc.namespaces), pl.Steps, pl.Skipped)
+		}
+		var listed []string
+		for _, a := range f.kube.Actions() {
+			if a.GetVerb() == "list" && a.GetResource().Resource == "deployments" {
+				listed = append(listed, a.GetNamespace())
+			}
+		}
+		if clusterWide := slices.Equal(listed, []string{""}); clusterWide != tc.wantClusterWide {
+			t.Errorf("%d namespaces: Deployments listed in %q; want cluster-wide %v", len(tc.namespaces), listed, tc.wantClusterWide)
+		}
 	}
 }

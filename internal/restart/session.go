@@ -8,9 +8,11 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
 )
@@ -23,13 +25,22 @@ type Clients struct {
 	Metadata metadata.Interface
 }
 
-// ClientsFor builds Clients from the project's client bundle.
+// ClientsFor builds Clients from the project's client bundle. The typed client speaks protobuf:
+// listing and watching every pod of a cluster decodes several times faster, with less garbage,
+// than JSON.
 func ClientsFor(c *k8s.Clients) (Clients, error) {
 	md, err := metadata.NewForConfig(c.RESTConfig)
 	if err != nil {
 		return Clients{}, fmt.Errorf("build metadata client from %s: %w", c.Kubeconfig, err)
 	}
-	return Clients{Kube: c.Kube, Dynamic: c.Dynamic, Metadata: md}, nil
+	pb := rest.CopyConfig(c.RESTConfig)
+	pb.ContentType = runtime.ContentTypeProtobuf
+	pb.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	kube, err := kubernetes.NewForConfig(pb)
+	if err != nil {
+		return Clients{}, fmt.Errorf("build Kubernetes client from %s: %w", c.Kubeconfig, err)
+	}
+	return Clients{Kube: kube, Dynamic: c.Dynamic, Metadata: md}, nil
 }
 
 // Session is one run: validated parameters and the open watch caches. Close it.

@@ -15,6 +15,8 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/cnimigrate/cnimigrate/internal/defaults"
 )
 
 // Resources the store watches besides the workload kinds.
@@ -41,7 +43,9 @@ type store struct {
 // openStore starts the informers and waits until each has listed, failing fast on a list error.
 func openStore(ctx context.Context, cl Clients, c *config, withEndpoints bool) (*store, error) {
 	namespaces := c.namespaces
-	if c.allNamespaces() {
+	if c.allNamespaces() || len(namespaces) > defaults.RestartNamespacedWatchesMax {
+		// Every watch costs a connection and buffers: past a few namespaces, one cluster-wide watch
+		// per resource is cheaper (Plan ignores objects outside the scope).
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())

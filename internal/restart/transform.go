@@ -1,6 +1,7 @@
 package restart
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
@@ -12,10 +13,35 @@ const mirrorPodAnnotation = "kubernetes.io/config.mirror"
 // transformFor returns the cache transform for a resource: pods are cut down to the fields the run
 // reads; everything else loses its managedFields (often the largest part of an object).
 func transformFor(res string) cache.TransformFunc {
-	if res == resPods {
+	switch res {
+	case resPods:
 		return slimPod
+	case KindDeployment, KindStatefulSet, KindDaemonSet:
+		return slimWorkload
 	}
 	return dropManagedFields
+}
+
+// slimWorkload keeps a workload's metadata, status and the parts of its spec the plan and the
+// rollout checks read; the pod template keeps its labels, annotations and hostNetwork only.
+func slimWorkload(obj any) (any, error) {
+	var tmpl *corev1.PodTemplateSpec
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		tmpl = &o.Spec.Template
+	case *appsv1.StatefulSet:
+		o.Spec.VolumeClaimTemplates = nil
+		tmpl = &o.Spec.Template
+	case *appsv1.DaemonSet:
+		tmpl = &o.Spec.Template
+	default:
+		return dropManagedFields(obj)
+	}
+	tmpl.Spec = corev1.PodSpec{HostNetwork: tmpl.Spec.HostNetwork}
+	m := obj.(metav1.Object)
+	m.SetManagedFields(nil)
+	m.SetAnnotations(nil) // last-applied-configuration can be as large as the object
+	return obj, nil
 }
 
 func dropManagedFields(obj any) (any, error) {

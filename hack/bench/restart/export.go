@@ -43,6 +43,7 @@ type approachReport struct {
 	Parallelism  string    `json:"parallelism"`
 	Runs         int       `json:"runs"`
 	WallSeconds  float64   `json:"wall_seconds"`     // medians from here on
+	CPUSeconds   float64   `json:"cpu_seconds"`      // user+system, waited-for children included
 	PeakRSSKB    int64     `json:"peak_rss_kb"`      // largest single process
 	PeakTreeKB   int64     `json:"peak_tree_rss_kb"` // the process tree added up
 	ToolRequests int       `json:"tool_requests"`
@@ -57,7 +58,7 @@ func (o options) writeJSON(path string, results map[string][]measure) error {
 		ms := results[name]
 		m := median(ms)
 		a := approachReport{Name: name, Description: describe[name], Parallelism: o.parallelismOf(name), Runs: len(ms),
-			WallSeconds: m.wall.Seconds(), PeakRSSKB: m.rssKB, PeakTreeKB: m.treeKB, ToolRequests: m.toolReqs, APIRequests: m.apiReqs}
+			WallSeconds: m.wall.Seconds(), CPUSeconds: m.cpu.Seconds(), PeakRSSKB: m.rssKB, PeakTreeKB: m.treeKB, ToolRequests: m.toolReqs, APIRequests: m.apiReqs}
 		for _, x := range ms {
 			a.AllWalls = append(a.AllWalls, x.wall.Seconds())
 		}
