@@ -24,6 +24,9 @@ type cluster struct {
 	inventory  string
 	nodes      []string
 	flavour    string // Calico flavour: manifest or operator
+	// isolate makes a node unreachable for Ansible (its network cut off from the controller) until
+	// the returned restore runs.
+	isolate func(ctx context.Context, node string) (restore func(context.Context) error, err error)
 }
 
 // newCluster brings up a cluster running Calico with the selected provider, and destroys it when
@@ -84,10 +87,36 @@ func newLabCluster(ctx context.Context, t *testing.T, name, flavour string) (*cl
 		return c, err
 	}
 	c.kubeconfig, c.inventory = kc, p.Lab().InventoryPath()
+	ips := map[string]string{}
 	for _, n := range p.Lab().Nodes() {
 		c.nodes = append(c.nodes, n.Name)
+		ips[n.Name] = n.IP
+	}
+	c.isolate = func(ctx context.Context, node string) (func(context.Context) error, error) {
+		return rejectSSH(ctx, ips[node])
 	}
 	return c, nil
+}
+
+// rejectSSH makes the controller's SSH connections to a node host fail at once (a TCP reset, as
+// from a node whose sshd is gone), with one iptables rule in this machine's OUTPUT chain.
+func rejectSSH(ctx context.Context, ip string) (func(context.Context) error, error) {
+	if ip == "" {
+		return nil, fmt.Errorf("no address for the node")
+	}
+	rule := []string{"OUTPUT", "-d", ip + "/32", "-p", "tcp", "--dport", "22", "-j", "REJECT", "--reject-with", "tcp-reset",
+		"-m", "comment", "--comment", "cnimigrate-e2e-unreachable"}
+	iptables := func(ctx context.Context, op string) error {
+		out, err := exec.CommandContext(ctx, "iptables", append([]string{"-w", op}, rule...)...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("iptables %s %s: %v: %s", op, strings.Join(rule, " "), err, out)
+		}
+		return nil
+	}
+	if err := iptables(ctx, "-I"); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return iptables(ctx, "-D") }, nil
 }
 
 // envConfig is an e2e-framework config for this cluster that keeps the suite's flags (labels,

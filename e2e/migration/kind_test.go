@@ -56,6 +56,19 @@ func newKindCluster(ctx context.Context, t *testing.T, name, flavour string) (*c
 		return c, fmt.Errorf("kind get nodes: %w", err)
 	}
 	c.nodes = strings.Fields(string(nodes))
+	c.isolate = func(ctx context.Context, node string) (func(context.Context) error, error) {
+		// A paused node container answers nothing: the docker connection fails on it as SSH does
+		// on a node that is down.
+		if out, err := exec.CommandContext(ctx, docker, "pause", node).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("docker pause %s: %v: %s", node, err, out)
+		}
+		return func(ctx context.Context) error {
+			if out, err := exec.CommandContext(ctx, docker, "unpause", node).CombinedOutput(); err != nil {
+				return fmt.Errorf("docker unpause %s: %v: %s", node, err, out)
+			}
+			return nil
+		}, nil
+	}
 	c.inventory, err = writeKindInventory(t.TempDir(), c.nodes)
 	return c, err
 }

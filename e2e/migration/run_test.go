@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,6 +41,17 @@ const playbookTimeout = 15 * time.Minute
 // artifact dir, and writes Ansible's screen output to the test log when the run failed.
 func (m *migration) run(ctx context.Context, t *testing.T, book string, extra map[string]any) (*playbook.Result, error) {
 	t.Helper()
+	return m.runWith(ctx, t, book, extra, runOptions{})
+}
+
+// runOptions change how the suite runs a playbook.
+type runOptions struct {
+	stopSignal syscall.Signal // sent to ansible-playbook's process group when ctx ends (0: SIGTERM)
+	quiet      bool           // do not copy Ansible's output into the test log on failure
+}
+
+func (m *migration) runWith(ctx context.Context, t *testing.T, book string, extra map[string]any, o runOptions) (*playbook.Result, error) {
+	t.Helper()
 	vars := map[string]any{
 		"cnimigrate_strategy":      m.strategy,
 		"cnimigrate_artifacts_dir": m.artifacts,
@@ -57,9 +69,9 @@ func (m *migration) run(ctx context.Context, t *testing.T, book string, extra ma
 	defer logFile.Close()
 	res, err := playbook.Run(ctx, playbook.Params{
 		Dir: m.root, Inventory: m.cluster.inventory, Playbook: book, ExtraVars: vars,
-		Tags: []string{"cni"}, Library: []string{m.library}, Output: logFile,
+		Tags: []string{"cni"}, Library: []string{m.library}, Output: logFile, StopSignal: o.stopSignal,
 	})
-	if err != nil {
+	if err != nil && !o.quiet {
 		out, _ := os.ReadFile(logPath)
 		t.Logf("ansible-playbook %s failed; its output:\n%s", book, tail(string(out), 200))
 	}

@@ -45,6 +45,9 @@ type Params struct {
 	Env map[string]string
 	// Output receives Ansible's screen output as it happens; it is also kept in Result.Output.
 	Output io.Writer
+	// StopSignal is sent to the run's process group when ctx ends; 0 means SIGTERM (Ansible stops
+	// gently). Fault tests send SIGKILL: a controller that dies mid-task.
+	StopSignal syscall.Signal
 }
 
 // Run runs ansible-playbook and returns the per-task results and the recap. See the package doc
@@ -69,9 +72,13 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = p.Dir, env, w, w
-	// Stop the whole process group (forks, ssh) gently when ctx ends.
+	// Stop the whole process group (forks, ssh) when ctx ends, gently unless told otherwise.
+	sig := p.StopSignal
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, sig) }
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
 	closeControlMasters(filepath.Join(tmp, "cp"))
