@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8swait "k8s.io/apimachinery/pkg/util/wait"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/util/retry"
 
@@ -90,6 +91,11 @@ func (p Parameters) validate() error {
 	return nil
 }
 
+// conflictBackoff paces re-reads after a conflicting write. client-go's DefaultRetry (5 tries,
+// 10 ms apart) lost writers when six nodes recorded their phase at once on a busy API server;
+// jittered, growing waits let every writer land within a few seconds.
+var conflictBackoff = k8swait.Backoff{Steps: 20, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 2 * time.Second}
+
 // Run reads the state and, for set/absent, plans the change and applies it unless checkOnly.
 // Concurrent writers are handled with optimistic concurrency (retry on conflict, re-planning).
 func Run(ctx context.Context, cms corev1client.ConfigMapsGetter, p Parameters, checkOnly bool) (*Outcome, error) {
@@ -98,7 +104,7 @@ func Run(ctx context.Context, cms corev1client.ConfigMapsGetter, p Parameters, c
 		return nil, err
 	}
 	var out *Outcome
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
 		cm, err := cms.ConfigMaps(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			cm, err = nil, nil
