@@ -20,10 +20,18 @@ const migrationTimeout = 30 * time.Minute
 // -e cni_provider=cilium — on a fresh default lab (3 nodes, calico.yaml, the ML workloads, node
 // hosts over SSH) per strategy, and reads the phase times the migration recorded in the cluster.
 // On the first lab it also measures the per-task overhead of a binary module over SSH.
+//
+// With -large it also migrates a 100-node lab with ~2,000 pods (strategy replace; Ansible forks 20,
+// as a team would set for that many nodes). The live strategy at that size is not run: it moves one
+// node at a time (serial: 1), so its time is the per-node time measured on 3 nodes × the node count.
 func benchMigration(ctx context.Context, o *options, t *table) error {
-	for i, strategy := range []string{"replace", "live"} {
-		if err := o.migrateOnce(ctx, t, strategy, i == 0); err != nil {
-			t.fail(secMigration, "migration, strategy "+strategy, err)
+	runs := []migrationShape{{strategy: "replace", nodes: 3}, {strategy: "live", nodes: 3}}
+	if o.large {
+		runs = append(runs, migrationShape{strategy: "replace", nodes: 100, extraPods: 2000 - 100 - 25, forks: 20})
+	}
+	for i, sh := range runs {
+		if err := o.migrateOnce(ctx, t, sh, i == 0); err != nil {
+			t.fail(secMigration, "migration, "+sh.String(), err)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -32,10 +40,37 @@ func benchMigration(ctx context.Context, o *options, t *table) error {
 	return nil
 }
 
-func (o *options) migrateOnce(ctx context.Context, t *table, strategy string, overhead bool) error {
-	o.progress("migration: strategy %s on a fresh 3-node lab", strategy)
+// migrationShape is one measured migration: the strategy and the lab it runs on.
+type migrationShape struct {
+	strategy         string
+	nodes, extraPods int
+	forks            int // Ansible forks; 0: ansible.cfg's
+}
+
+func (sh migrationShape) String() string {
+	s := fmt.Sprintf("strategy %s (%d nodes, calico.yaml, ML workloads", sh.strategy, sh.nodes)
+	if sh.extraPods > 0 {
+		s += fmt.Sprintf(" + %d more pods", sh.extraPods)
+	}
+	if sh.forks > 0 {
+		s += fmt.Sprintf(", forks %d", sh.forks)
+	}
+	return s + ")"
+}
+
+func (sh migrationShape) key() string {
+	if sh.nodes == 3 {
+		return sh.strategy
+	}
+	return fmt.Sprintf("%s%d", sh.strategy[:4], sh.nodes) // lab names are at most 20 characters
+}
+
+func (o *options) migrateOnce(ctx context.Context, t *table, sh migrationShape, overhead bool) error {
+	strategy := sh.strategy
+	o.progress("migration: %s on a fresh lab", sh)
 	cfg := lab.Defaults()
-	cfg.Name = "bench-mig-" + strategy
+	cfg.Name = "bench-mig-" + sh.key()
+	cfg.Servers, cfg.Agents, cfg.ExtraPods = 1, sh.nodes-1, sh.extraPods
 	l, _, err := o.startLab(ctx, cfg)
 	if err != nil {
 		return err
@@ -50,19 +85,23 @@ func (o *options) migrateOnce(ctx context.Context, t *table, strategy string, ov
 	// API-only verification, policies Cilium cannot express reported rather than fatal).
 	vars := map[string]any{
 		"cni_provider": "cilium", "cluster_state": "present", "cnimigrate_strategy": strategy,
-		"cnimigrate_artifacts_dir": filepath.Join(o.tmp, "artifacts-"+strategy),
+		"cnimigrate_artifacts_dir": filepath.Join(o.tmp, "artifacts-"+sh.key()),
 	}
-	logPath := filepath.Join(filepath.Dir(o.out), "bench-migration-"+strategy+".log")
+	env := map[string]string{}
+	if sh.forks > 0 {
+		env["ANSIBLE_FORKS"] = fmt.Sprint(sh.forks)
+	}
+	logPath := filepath.Join(filepath.Dir(o.out), "bench-migration-"+sh.key()+".log")
 	pctx, cancel := context.WithTimeout(ctx, migrationTimeout)
 	defer cancel()
 	o.progress("migration: ansible-playbook playbooks/site.yml --tags cni -e cni_provider=cilium -e cnimigrate_strategy=%s (log %s)", strategy, logPath)
 	r := o.runPlaybook(pctx, playbook.Params{
 		Dir: o.repo, Inventory: l.InventoryPath(), Playbook: "playbooks/site.yml", Tags: []string{"cni"},
-		ExtraVars: vars, Library: []string{o.library},
+		ExtraVars: vars, Library: []string{o.library}, Env: env,
 	}, logPath)
 	o.progress("migration: %s took %s (error: %v)", strategy, r.wall.Round(time.Second), r.err)
 	state, serr := o.migrationState(ctx, l)
-	addMigrationRows(t, strategy, r, state, serr, logPath)
+	addMigrationRows(t, sh, r, state, serr, logPath)
 	return nil
 }
 
@@ -77,7 +116,8 @@ func (o *options) migrationState(ctx context.Context, l *lab.Lab) (map[string]an
 	return m.result, err
 }
 
-func addMigrationRows(t *table, strategy string, r ansibleRun, state map[string]any, stateErr error, logPath string) {
+func addMigrationRows(t *table, sh migrationShape, r ansibleRun, state map[string]any, stateErr error, logPath string) {
+	strategy := sh.key()
 	outcome := "completed"
 	if r.err != nil {
 		outcome = "FAILED: " + oneLine(r.err.Error())
@@ -97,7 +137,7 @@ func addMigrationRows(t *table, strategy string, r ansibleRun, state map[string]
 		slow = append(slow, fmt.Sprintf("%q %s", s.Name, secs(s.seconds())))
 	}
 	t.add(secMigration, row{
-		what: fmt.Sprintf("migration, strategy %s (3 nodes, calico.yaml, ML workloads): site.yml --tags cni, wall time", strategy),
+		what: fmt.Sprintf("migration, %s: site.yml --tags cni, wall time", sh),
 		ours: secs(r.wall.Seconds()), anchor: "—", ratio: "—",
 		note: fmt.Sprintf("%s%s; 1 run on a fresh lab; %d tasks; time by role: %s; slowest tasks: %s; Ansible log %s",
 			outcome, recap, len(r.tasks), strings.Join(roles, ", "), strings.Join(slow, ", "), logPath),

@@ -48,6 +48,10 @@ type Config struct {
 	// ReadyTimeout bounds each wait of Up (control plane, nodes, Calico, workloads); 0 means
 	// defaults.LabReadyTimeout.
 	ReadyTimeout time.Duration
+	// OperatorIdle (operator flavour) keeps the lab from playing the tigera-operator's part in
+	// Calico's removal: the Installation's cleanup finalizer then holds it, as when the operator is
+	// not running. By default the lab process releases it once the Installation is being deleted.
+	OperatorIdle bool
 	// NoCiliumCRDs leaves Cilium's CRDs out: a cluster where cilium-operator never ran (tests of
 	// what cilium_install does without them). By default the lab registers them (see Up).
 	NoCiliumCRDs bool

@@ -23,6 +23,7 @@ func (l *Lab) Down(ctx context.Context) error {
 	if l.attached {
 		return DownDir(ctx, l.state.WorkDir)
 	}
+	l.stopStandIn()
 	var hostsErr error
 	if l.hosts != nil {
 		if err := l.hosts.Destroy(); err != nil {

@@ -25,13 +25,14 @@ type Lab struct {
 	nodes []Node
 	hosts hostHarness // nil without node hosts
 
-	kubeconfig string
-	inventory  string
-	rest       *rest.Config
-	kube       kubernetes.Interface
-	apply      *applier
-	timings    []Timing
-	attached   bool // a handle from Attach: another process owns the lab
+	kubeconfig   string
+	inventory    string
+	rest         *rest.Config
+	kube         kubernetes.Interface
+	apply        *applier
+	timings      []Timing
+	attached     bool     // a handle from Attach: another process owns the lab
+	stopStandIns []func() // stop the goroutines that stand in for operators (see startOperatorStandIn)
 }
 
 // Timing is how long one step of Up took.
@@ -87,6 +88,8 @@ func (l *Lab) up(ctx context.Context) error {
 		{"nodes", l.startNodes, false},
 		{"cilium CRDs (cilium-operator's part)", l.registerCiliumCRDs, l.cfg.NoCiliumCRDs},
 		{"calico", l.installCalico, l.cfg.Calico == CalicoNone},
+		{"tigera-operator stand-in", func(context.Context) error { return l.startOperatorStandIn() },
+			l.cfg.Calico != CalicoOperator || l.cfg.OperatorIdle},
 		{"node-host files", l.populateHosts, !l.cfg.Hosts},
 		{"workloads", l.installWorkloads, !l.cfg.Workloads && l.cfg.ExtraPods == 0},
 		{"inventory", l.writeInventory, false},

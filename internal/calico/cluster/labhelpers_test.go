@@ -31,6 +31,7 @@ func startLab(t *testing.T, flavour lab.Calico) *labRun {
 	t.Helper()
 	cfg := lab.Defaults()
 	cfg.Calico, cfg.Hosts, cfg.Workloads = flavour, false, true
+	cfg.OperatorIdle = true // the tests of a stuck Installation need an operator that does nothing
 	l := labtest.Start(t, cfg)
 	cl, err := k8s.FromConfig(l.RESTConfig(), l.Kubeconfig())
 	mustNot(t, err)

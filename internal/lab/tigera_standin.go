@@ -1,0 +1,82 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// operatorPoll is how often the tigera-operator stand-in looks at the Installation.
+const operatorPoll = time.Second
+
+// startOperatorStandIn plays the tigera-operator's part in Calico's removal while the lab lives
+// (kwok's operator pod runs nothing): when the Installation is being deleted, it deletes the
+// operator's workloads in calico-system and calico-apiserver and releases the operator's cleanup
+// finalizer, as an operator tearing Calico down does. Config.OperatorIdle keeps it out (the
+// operator is not running: the removal then finds the finalizer stuck).
+func (l *Lab) startOperatorStandIn() error {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(operatorAPIVersion)
+	u.SetKind("Installation")
+	ri, err := l.apply.resource(u)
+	if err != nil {
+		return fmt.Errorf("tigera-operator stand-in: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	l.stopStandIns = append(l.stopStandIns, func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(operatorPoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			inst, err := ri.Get(ctx, "default", metav1.GetOptions{})
+			if err != nil || inst.GetDeletionTimestamp() == nil || !slices.Contains(inst.GetFinalizers(), installationFinalizer) {
+				continue // not there, not being deleted, or already released; errors: try again
+			}
+			l.tearDownCalicoSystem(ctx)
+			rest := slices.DeleteFunc(slices.Clone(inst.GetFinalizers()), func(f string) bool { return f == installationFinalizer })
+			patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{
+				"finalizers": rest, "resourceVersion": inst.GetResourceVersion()}})
+			if _, err := ri.Patch(ctx, "default", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				l.progress("tigera-operator stand-in: release the Installation's finalizer: %v (retrying)", err)
+			}
+		}
+	}()
+	return nil
+}
+
+// tearDownCalicoSystem deletes the workloads the operator runs (what the operator removes when
+// its Installation is deleted); their pods follow through the garbage collector.
+func (l *Lab) tearDownCalicoSystem(ctx context.Context) {
+	bg := metav1.DeletePropagationBackground
+	opts := metav1.DeleteOptions{PropagationPolicy: &bg}
+	for _, ns := range []string{"calico-system", "calico-apiserver"} {
+		if err := l.kube.AppsV1().DaemonSets(ns).DeleteCollection(ctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			l.progress("tigera-operator stand-in: delete DaemonSets in %s: %v", ns, err)
+		}
+		if err := l.kube.AppsV1().Deployments(ns).DeleteCollection(ctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			l.progress("tigera-operator stand-in: delete Deployments in %s: %v", ns, err)
+		}
+	}
+}
+
+// stopStandIn stops what startOperatorStandIn started (Down calls it).
+func (l *Lab) stopStandIn() {
+	for _, stop := range l.stopStandIns {
+		stop()
+	}
+	l.stopStandIns = nil
+}
