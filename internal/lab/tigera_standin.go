@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -19,7 +20,8 @@ const operatorPoll = time.Second
 // startOperatorStandIn plays the tigera-operator's part in Calico's removal while the lab lives
 // (kwok's operator pod runs nothing): when the Installation is being deleted, it deletes the
 // operator's workloads in calico-system and calico-apiserver and releases the operator's cleanup
-// finalizer, as an operator tearing Calico down does. Config.OperatorIdle keeps it out (the
+// finalizer, as an operator tearing Calico down does; once calico-node is gone it also releases its
+// cni-protector finalizer from the CNI plugin's account and permissions as they are deleted. Config.OperatorIdle keeps it out (the
 // operator is not running: the removal then finds the finalizer stuck).
 func (l *Lab) startOperatorStandIn() error {
 	u := &unstructured.Unstructured{}
@@ -42,6 +44,7 @@ func (l *Lab) startOperatorStandIn() error {
 				return
 			case <-tick.C:
 			}
+			l.releaseCNIProtector(ctx)
 			inst, err := ri.Get(ctx, "default", metav1.GetOptions{})
 			if err != nil || inst.GetDeletionTimestamp() == nil || !slices.Contains(inst.GetFinalizers(), installationFinalizer) {
 				continue // not there, not being deleted, or already released; errors: try again
@@ -69,6 +72,44 @@ func (l *Lab) tearDownCalicoSystem(ctx context.Context) {
 		}
 		if err := l.kube.AppsV1().Deployments(ns).DeleteCollection(ctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			l.progress("tigera-operator stand-in: delete Deployments in %s: %v", ns, err)
+		}
+	}
+}
+
+// cniProtected are the objects the operator guards with its tigera.io/cni-protector finalizer
+// (manifests/operator/calico-system.yaml): the CNI plugin's identity and permissions, kept until
+// calico-node is gone so that pods can still be torn down.
+var cniProtected = []struct {
+	gvr       schema.GroupVersionResource
+	namespace string
+	name      string
+}{
+	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, "calico-system", "calico-node"},
+	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, "calico-system", "calico-cni-plugin"},
+	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, "", "calico-node"},
+	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, "", "calico-cni-plugin"},
+	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}, "", "calico-node"},
+	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}, "", "calico-cni-plugin"},
+}
+
+const cniProtectorFinalizer = "tigera.io/cni-protector"
+
+// releaseCNIProtector removes the operator's cni-protector finalizer from the objects being
+// deleted once no calico-node DaemonSet is left, as the operator does.
+func (l *Lab) releaseCNIProtector(ctx context.Context) {
+	if _, err := l.kube.AppsV1().DaemonSets("calico-system").Get(ctx, "calico-node", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		return // calico-node still there (or the API did not answer): keep protecting
+	}
+	for _, o := range cniProtected {
+		ri := l.apply.dyn.Resource(o.gvr).Namespace(o.namespace)
+		obj, err := ri.Get(ctx, o.name, metav1.GetOptions{})
+		if err != nil || obj.GetDeletionTimestamp() == nil || !slices.Contains(obj.GetFinalizers(), cniProtectorFinalizer) {
+			continue
+		}
+		rest := slices.DeleteFunc(slices.Clone(obj.GetFinalizers()), func(f string) bool { return f == cniProtectorFinalizer })
+		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": rest, "resourceVersion": obj.GetResourceVersion()}})
+		if _, err := ri.Patch(ctx, o.name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			l.progress("tigera-operator stand-in: release %s %s: %v (retrying)", o.gvr.Resource, o.name, err)
 		}
 	}
 }
