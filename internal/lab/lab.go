@@ -33,6 +33,7 @@ type Lab struct {
 	timings      []Timing
 	attached     bool     // a handle from Attach: another process owns the lab
 	stopStandIns []func() // stop the goroutines that stand in for operators (see startOperatorStandIn)
+	standInLast  string   // the stand-in's last message (said once)
 }
 
 // Timing is how long one step of Up took.

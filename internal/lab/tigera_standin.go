@@ -20,7 +20,8 @@ const operatorPoll = time.Second
 // startOperatorStandIn plays the tigera-operator's part in Calico's removal while the lab lives
 // (kwok's operator pod runs nothing): when the Installation is being deleted, it deletes the
 // operator's workloads in calico-system and calico-apiserver and releases the operator's cleanup
-// finalizer, as an operator tearing Calico down does; once calico-node is gone it also releases its
+// finalizer, as an operator tearing Calico down does; when an Installation exists without
+// calico-node (Calico restored from a backup) it re-creates calico-system; once calico-node is gone it also releases its
 // cni-protector finalizer from the CNI plugin's account and permissions as they are deleted. Config.OperatorIdle keeps it out (the
 // operator is not running: the removal then finds the finalizer stuck).
 func (l *Lab) startOperatorStandIn() error {
@@ -46,19 +47,45 @@ func (l *Lab) startOperatorStandIn() error {
 			}
 			l.releaseCNIProtector(ctx)
 			inst, err := ri.Get(ctx, "default", metav1.GetOptions{})
-			if err != nil || inst.GetDeletionTimestamp() == nil || !slices.Contains(inst.GetFinalizers(), installationFinalizer) {
-				continue // not there, not being deleted, or already released; errors: try again
+			if err == nil && inst.GetDeletionTimestamp() == nil {
+				l.reconcileCalicoSystem(ctx)
+				continue
+			}
+			if err != nil || !slices.Contains(inst.GetFinalizers(), installationFinalizer) {
+				continue // not there, or already released; errors: try again
 			}
 			l.tearDownCalicoSystem(ctx)
 			rest := slices.DeleteFunc(slices.Clone(inst.GetFinalizers()), func(f string) bool { return f == installationFinalizer })
 			patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{
 				"finalizers": rest, "resourceVersion": inst.GetResourceVersion()}})
 			if _, err := ri.Patch(ctx, "default", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				l.progress("tigera-operator stand-in: release the Installation's finalizer: %v (retrying)", err)
+				l.standInSay("release the Installation's finalizer: %v (retrying)", err)
 			}
 		}
 	}()
 	return nil
+}
+
+// reconcileCalicoSystem re-creates the operator's workloads when an Installation exists, the
+// operator's Deployment runs and calico-node is missing: what the operator does after Calico was
+// restored from a backup (the backup holds the Installation, not what the operator derives from it).
+// Anything not ready yet (a namespace still terminating, the APIServer not restored yet) is retried
+// on the next tick.
+func (l *Lab) reconcileCalicoSystem(ctx context.Context) {
+	if _, err := l.kube.AppsV1().DaemonSets("calico-system").Get(ctx, "calico-node", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		return
+	}
+	if _, err := l.kube.AppsV1().Deployments("tigera-operator").Get(ctx, "tigera-operator", metav1.GetOptions{}); err != nil {
+		return // no operator (yet): nothing reconciles
+	}
+	l.standInSay("the Installation exists without calico-node: creating calico-system's workloads")
+	if err := l.applyOperatorChildren(ctx); err != nil {
+		l.standInSay("%v (retrying)", err)
+		return
+	}
+	if err := l.applyOperatorStatus(ctx); err != nil {
+		l.standInSay("%v (retrying)", err)
+	}
 }
 
 // tearDownCalicoSystem deletes the workloads the operator runs (what the operator removes when
@@ -68,10 +95,10 @@ func (l *Lab) tearDownCalicoSystem(ctx context.Context) {
 	opts := metav1.DeleteOptions{PropagationPolicy: &bg}
 	for _, ns := range []string{"calico-system", "calico-apiserver"} {
 		if err := l.kube.AppsV1().DaemonSets(ns).DeleteCollection(ctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			l.progress("tigera-operator stand-in: delete DaemonSets in %s: %v", ns, err)
+			l.standInSay("delete DaemonSets in %s: %v", ns, err)
 		}
 		if err := l.kube.AppsV1().Deployments(ns).DeleteCollection(ctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			l.progress("tigera-operator stand-in: delete Deployments in %s: %v", ns, err)
+			l.standInSay("delete Deployments in %s: %v", ns, err)
 		}
 	}
 }
@@ -109,9 +136,20 @@ func (l *Lab) releaseCNIProtector(ctx context.Context) {
 		rest := slices.DeleteFunc(slices.Clone(obj.GetFinalizers()), func(f string) bool { return f == cniProtectorFinalizer })
 		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": rest, "resourceVersion": obj.GetResourceVersion()}})
 		if _, err := ri.Patch(ctx, o.name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			l.progress("tigera-operator stand-in: release %s %s: %v (retrying)", o.gvr.Resource, o.name, err)
+			l.standInSay("release %s %s: %v (retrying)", o.gvr.Resource, o.name, err)
 		}
 	}
+}
+
+// standInSay reports what the stand-in does or fails at, once per distinct message (it retries
+// every second).
+func (l *Lab) standInSay(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if msg == l.standInLast {
+		return
+	}
+	l.standInLast = msg
+	l.progress("tigera-operator stand-in: %s", msg)
 }
 
 // stopStandIn stops what startOperatorStandIn started (Down calls it).
