@@ -6,6 +6,7 @@
 #   hack/bench.sh -quick     one run of everything (about an hour on a busy 2-core machine)
 #   hack/bench.sh -large     also a 100-node lab with ~2,000 pods
 #   hack/bench.sh -sections cilium,migration
+#   hack/bench.sh -sections migration -large -migrations repl100   (only the 100-node migration)
 #   make bench BENCH_ARGS=-quick   (the same through make)
 #
 # Needs root (the lab's node hosts), the lab tools (make tools), the modules (make build), Debian's

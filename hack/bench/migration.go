@@ -29,8 +29,20 @@ func benchMigration(ctx context.Context, o *options, t *table) error {
 	if o.large {
 		runs = append(runs, migrationShape{strategy: "replace", nodes: 100, extraPods: 2000 - 100 - 25, forks: 20})
 	}
-	for i, sh := range runs {
-		if err := o.migrateOnce(ctx, t, sh, i == 0); err != nil {
+	only := map[string]bool{}
+	for _, k := range strings.Split(o.migrations, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			only[k] = true
+		}
+	}
+	first := true
+	for _, sh := range runs {
+		if len(only) > 0 && !only[sh.key()] {
+			continue
+		}
+		overhead := first && sh.nodes == 3
+		first = false
+		if err := o.migrateOnce(ctx, t, sh, overhead); err != nil {
 			t.fail(secMigration, "migration, "+sh.String(), err)
 			if ctx.Err() != nil {
 				return ctx.Err()
