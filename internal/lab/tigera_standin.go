@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/cnimigrate/cnimigrate/internal/defaults"
 )
 
 // operatorPoll is how often the tigera-operator stand-in looks at the Installation.
@@ -72,10 +74,10 @@ func (l *Lab) startOperatorStandIn() error {
 // Anything not ready yet (a namespace still terminating, the APIServer not restored yet) is retried
 // on the next tick.
 func (l *Lab) reconcileCalicoSystem(ctx context.Context) {
-	if _, err := l.kube.AppsV1().DaemonSets("calico-system").Get(ctx, "calico-node", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := l.kube.AppsV1().DaemonSets(defaults.CalicoSystemNamespace).Get(ctx, defaults.CalicoNodeDaemonSet, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		return
 	}
-	if _, err := l.kube.AppsV1().Deployments("tigera-operator").Get(ctx, "tigera-operator", metav1.GetOptions{}); err != nil {
+	if _, err := l.kube.AppsV1().Deployments(defaults.TigeraOperatorNS).Get(ctx, "tigera-operator", metav1.GetOptions{}); err != nil {
 		return // no operator (yet): nothing reconciles
 	}
 	l.standInSay("the Installation exists without calico-node: creating calico-system's workloads")
@@ -93,7 +95,7 @@ func (l *Lab) reconcileCalicoSystem(ctx context.Context) {
 func (l *Lab) tearDownCalicoSystem(ctx context.Context) {
 	bg := metav1.DeletePropagationBackground
 	opts := metav1.DeleteOptions{PropagationPolicy: &bg}
-	for _, ns := range []string{"calico-system", "calico-apiserver"} {
+	for _, ns := range []string{defaults.CalicoSystemNamespace, defaults.CalicoAPIServerNS} {
 		if err := l.kube.AppsV1().DaemonSets(ns).DeleteCollection(ctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			l.standInSay("delete DaemonSets in %s: %v", ns, err)
 		}
@@ -111,11 +113,11 @@ var cniProtected = []struct {
 	namespace string
 	name      string
 }{
-	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, "calico-system", "calico-node"},
-	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, "calico-system", "calico-cni-plugin"},
-	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, "", "calico-node"},
+	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, defaults.CalicoSystemNamespace, defaults.CalicoNodeDaemonSet},
+	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, defaults.CalicoSystemNamespace, "calico-cni-plugin"},
+	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, "", defaults.CalicoNodeDaemonSet},
 	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, "", "calico-cni-plugin"},
-	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}, "", "calico-node"},
+	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}, "", defaults.CalicoNodeDaemonSet},
 	{schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}, "", "calico-cni-plugin"},
 }
 
@@ -124,7 +126,7 @@ const cniProtectorFinalizer = "tigera.io/cni-protector"
 // releaseCNIProtector removes the operator's cni-protector finalizer from the objects being
 // deleted once no calico-node DaemonSet is left, as the operator does.
 func (l *Lab) releaseCNIProtector(ctx context.Context) {
-	if _, err := l.kube.AppsV1().DaemonSets("calico-system").Get(ctx, "calico-node", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := l.kube.AppsV1().DaemonSets(defaults.CalicoSystemNamespace).Get(ctx, defaults.CalicoNodeDaemonSet, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		return // calico-node still there (or the API did not answer): keep protecting
 	}
 	for _, o := range cniProtected {
