@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -103,19 +104,31 @@ func (hs *Hosts) SSHArgs(host string) []string {
 
 // WaitSSH waits until every host accepts an SSH login with the harness key and reports its own
 // hostname. Without a deadline on ctx it gives up after SSHTimeout.
+// Hosts are checked sshWaitParallel at a time: one by one, a hundred logins alone outlast SSHTimeout.
 func (hs *Hosts) WaitSSH(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, SSHTimeout)
 		defer cancel()
 	}
-	for _, h := range hs.hosts {
-		if err := hs.waitOne(ctx, h); err != nil {
-			return err
-		}
+	sem := make(chan struct{}, sshWaitParallel)
+	errs := make([]error, len(hs.hosts))
+	var wg sync.WaitGroup
+	for i, h := range hs.hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = hs.waitOne(ctx, h)
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
+
+// sshWaitParallel bounds WaitSSH's concurrent logins.
+const sshWaitParallel = 16
 
 func (hs *Hosts) waitOne(ctx context.Context, h Host) error {
 	hs.mu.Lock()
