@@ -53,7 +53,7 @@ demo: deps tools build ## the whole story on the local lab: Calico cluster → m
 
 .PHONY: e2e-kind
 e2e-kind: build ## the e2e features on kind clusters (needs Docker and a registry; skips clearly without)
-	$(GO) test -count=1 -v -timeout 60m ./e2e/... -args --provider=kind
+	$(GO) test -count=1 -v -timeout 60m ./e2e/migration/ -args --provider=kind
 
 .PHONY: bench
 bench: deps tools build ## measure the tool against its anchors and print the comparison table
