@@ -30,10 +30,6 @@ var DefaultDirs = []string{
 	// cnimigrate's own state on a node (backups, connectivity results): per host, as on real nodes,
 	// so that parallel labs never see each other's backups.
 	"/var/lib/cnimigrate",
-	// root's home: each node has its own (Ansible's remote tmp lives there), and SSH sessions never
-	// run this machine's ~/.bashrc — whose pyenv rehash lock, left stale by a killed session, made
-	// every later login wait 60 s.
-	"/root",
 }
 
 // maxHosts: .1 is the gateway, .255 the broadcast address, hosts take .2 onwards.
