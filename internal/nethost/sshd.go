@@ -43,6 +43,9 @@ func sshdConfig(h Host, hostKey, authorizedKeys string) string {
 		"StrictModes no",
 		"UsePAM no",
 		"UseDNS no",
+		// Logins run this machine's root ~/.bashrc; where it runs `pyenv init`, a rehash lock left
+		// stale by a killed session made every login wait 60 s. Wait at most 1 s for it.
+		"SetEnv PYENV_REHASH_TIMEOUT=1",
 		"PrintMotd no",
 		"MaxStartups 100:30:200",
 		"MaxSessions 100",
