@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"sigs.k8s.io/e2e-framework/pkg/env"
+	"sigs.k8s.io/e2e-framework/pkg/types"
 )
 
 // Each scenario is a fresh cluster running Calico, migrated the way users migrate, then every claim.
@@ -35,8 +36,13 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 	m := &migration{scenario: sc, library: requireModules(t), root: repoRoot(t), artifacts: t.TempDir()}
 	m.cluster = newCluster(t, sc.name(), sc.flavour)
-	env.NewWithConfig(m.cluster.envConfig()).Test(t,
-		m.migrationCompletes(),
+	feats := append([]types.Feature{m.migrationCompletes()}, m.migratedClaims()...)
+	env.NewWithConfig(m.cluster.envConfig()).Test(t, append(feats, m.rollbackRestoresCalico())...)
+}
+
+// migratedClaims are the claims of a finished migration, however it got there.
+func (m *migration) migratedClaims() []types.Feature {
+	return []types.Feature{
 		m.calicoGoneFromCluster(),
 		m.calicoGoneFromNodes(),
 		m.ciliumReady(),
@@ -44,6 +50,5 @@ func runScenario(t *testing.T, sc scenario) {
 		m.backupComplete(),
 		m.policiesPreserved(),
 		m.secondRunChangesNothing(),
-		m.rollbackRestoresCalico(),
-	)
+	}
 }
