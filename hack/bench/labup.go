@@ -145,7 +145,7 @@ func addLabRows(t *table, sh labShape, runs []upRun) {
 	t.add(secLab, row{
 		what: fmt.Sprintf("up → Calico and workloads ready (%s, calico.yaml)", shape),
 		ours: secs(w), anchor: fmt.Sprintf("%s (issue 3 target)", secs(target)), ratio: ratio(w, target),
-		note: runsNote(len(runs)) + "; steps: " + stepMedians(runs) + "; QPS limits default, fast stages",
+		note: runsNote(len(runs)) + "; steps (several run side by side, so they add up to more): " + stepMedians(runs) + "; QPS limits default, fast stages",
 	})
 	t.add(secLab, row{
 		what: fmt.Sprintf("control-plane RSS when ready (%s)", shape),

@@ -48,7 +48,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "up → Calico and workloads ready\t%s\n", upTime.Round(10*time.Millisecond))
 	for _, t := range l.Timings() {
-		fmt.Fprintf(tw, "  %s\t%s\n", t.Step, t.Duration.Round(10*time.Millisecond))
+		mark := ""
+		if t.Alongside {
+			mark = "  (side by side with others)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s%s\n", t.Step, t.Duration.Round(10*time.Millisecond), mark)
 	}
 	fmt.Fprintf(tw, "down\t%s\n", downTime.Round(10*time.Millisecond))
 	sort.Slice(rss, func(i, j int) bool { return rss[i].Bytes > rss[j].Bytes })

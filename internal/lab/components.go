@@ -54,7 +54,7 @@ const settleRestarts = 3
 // only the stopped ones).
 func (l *Lab) settleControlPlane(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
-		err := wait.For(ctx, "the API server ready (/readyz)", l.cfg.ReadyTimeout, 0, func(ctx context.Context) (bool, string, error) {
+		err := wait.For(ctx, "the API server ready (/readyz)", l.cfg.ReadyTimeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
 			body, err := l.kube.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 			return err == nil, strings.TrimSpace(string(body)), err
 		})

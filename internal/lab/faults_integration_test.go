@@ -106,7 +106,8 @@ func TestIntegrationLabCrash(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		st, err := lab.ReadState(dir)
-		if err == nil && (st.Step == "calico" || st.Step == "workloads") {
+		// Steps run side by side: the stage's Step names them all, e.g. "…, node-host files, calico".
+		if err == nil && (strings.Contains(st.Step, "calico") || strings.Contains(st.Step, "workloads")) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -2,10 +2,12 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 	"github.com/cnimigrate/cnimigrate/internal/nethost"
@@ -18,18 +20,35 @@ func (l *Lab) populateHosts(ctx context.Context) error {
 		return fmt.Errorf("read lab kubeconfig: %w", err)
 	}
 	hosts := l.hosts.List()
+	errs := make([]error, len(l.nodes))
+	sem := make(chan struct{}, populateParallel)
+	var wg sync.WaitGroup
 	for i, n := range l.nodes {
-		h := hosts[i]
-		if err := writeHostFiles(h, n, l.cfg.Calico, kubeconfig); err != nil {
-			return fmt.Errorf("node host %s: %w", n.Name, err)
-		}
-		if l.cfg.Calico == CalicoNone {
-			continue
-		}
-		script := calicoNetScript(n, l.nodes)
-		if out, err := l.hosts.Exec(ctx, n.Name, "sh", "-ec", script); err != nil {
-			return fmt.Errorf("node host %s: Calico links, routes, ipsets and iptables: %w %s", n.Name, err, out)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = l.populateHost(ctx, hosts[i], n, kubeconfig)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// populateParallel bounds how many node hosts get their files and Calico leftovers at once.
+const populateParallel = 8
+
+func (l *Lab) populateHost(ctx context.Context, h nethost.Host, n Node, kubeconfig []byte) error {
+	if err := writeHostFiles(h, n, l.cfg.Calico, kubeconfig); err != nil {
+		return fmt.Errorf("node host %s: %w", n.Name, err)
+	}
+	if l.cfg.Calico == CalicoNone {
+		return nil
+	}
+	script := calicoNetScript(n, l.nodes)
+	if out, err := l.hosts.Exec(ctx, n.Name, "sh", "-ec", script); err != nil {
+		return fmt.Errorf("node host %s: Calico links, routes, ipsets and iptables: %w %s", n.Name, err, out)
 	}
 	return nil
 }

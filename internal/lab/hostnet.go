@@ -74,7 +74,7 @@ func calicoNetScript(n Node, all []Node) string {
 		w("ip link set %s up", name)
 		w("ip route add %s/32 dev %s scope link", podAddr(n.PodCIDR, 2+k), name)
 	}
-	w("iptables-restore --noflush <<'EOF'")
+	w("iptables-restore -w --noflush <<'EOF'")
 	b.WriteString(calicoIptables(veths))
 	w("EOF")
 	return b.String()

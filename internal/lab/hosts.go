@@ -19,6 +19,7 @@ type hostHarness interface {
 	KnownHostsPath() string
 	SSHArgs(host string) []string
 	Gateway() string
+	Finish(ctx context.Context) error
 }
 
 // harness adapts *nethost.Hosts (its gateway is a netip.Addr).
@@ -32,13 +33,15 @@ type harnessRecord struct {
 	Dir    string `json:"dir"`
 }
 
-// startHosts creates one node host per node (named like the nodes) and records them.
-func (l *Lab) startHosts(ctx context.Context) error {
+// beginHosts fixes the node hosts' names (those of the nodes) and addresses, brings up their
+// bridge (whose gateway address the API server binds) and records them; finishHosts, run beside
+// the control plane's start, does the slow rest.
+func (l *Lab) beginHosts(ctx context.Context) error {
 	names := make([]string, 0, l.cfg.Servers+l.cfg.Agents)
 	for _, n := range planNodes(l.cfg.Servers, l.cfg.Agents, make([]string, l.cfg.Servers+l.cfg.Agents)) {
 		names = append(names, n.Name)
 	}
-	hs, err := nethost.Create(ctx, nethost.Config{Names: names, WorkDir: l.cfg.WorkDir})
+	hs, err := nethost.Begin(ctx, nethost.Config{Names: names, WorkDir: l.cfg.WorkDir})
 	if err != nil {
 		return err
 	}
@@ -47,6 +50,11 @@ func (l *Lab) startHosts(ctx context.Context) error {
 	l.state.Hosts = &HostsState{Gateway: hs.GatewayIP().String(), KeyPath: hs.KeyPath(),
 		KnownHosts: hs.KnownHostsPath(), Harness: rec}
 	return l.state.write()
+}
+
+// finishHosts creates the hosts' namespaces, keys and sshd and waits until each accepts SSH.
+func (l *Lab) finishHosts(ctx context.Context) error {
+	return l.hosts.Finish(ctx)
 }
 
 // nodeIPs are the nodes' InternalIPs: the node hosts' addresses, or (without node hosts) addresses

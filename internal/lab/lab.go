@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -23,7 +26,9 @@ type Lab struct {
 	state *State
 	cp    controlPlane
 	nodes []Node
-	hosts hostHarness // nil without node hosts
+	hosts hostHarness                  // nil without node hosts
+	load  []*unstructured.Unstructured // the extra pods' Deployments (applyLoad)
+	wl    []*unstructured.Unstructured // the workloads and Calico policies (applyWorkloads)
 
 	kubeconfig   string
 	inventory    string
@@ -38,8 +43,9 @@ type Lab struct {
 
 // Timing is how long one step of Up took.
 type Timing struct {
-	Step     string
-	Duration time.Duration
+	Step      string
+	Duration  time.Duration
+	Alongside bool // ran side by side with other steps: durations overlap
 }
 
 // Up creates a lab and returns once nodes, Calico and the workloads are ready. On any failure it
@@ -77,45 +83,119 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	return l, nil
 }
 
-// up runs the steps, recording each in the state file first.
+// step is one step of Up.
+type step struct {
+	name string
+	run  func(context.Context) error
+	skip bool
+}
+
+// up runs the steps stage by stage, recording each stage in the state file first. Within a stage,
+// chains of steps that do not depend on each other run side by side: the control plane's start,
+// the nodes and the extra pods' Deployments beside the node hosts' slow part (namespaces, keys,
+// sshd); then Cilium's CRDs, the node hosts' files, and Calico and the workloads.
 func (l *Lab) up(ctx context.Context) error {
-	steps := []struct {
-		name string
-		run  func(context.Context) error
-		skip bool
-	}{
-		{"node hosts", l.startHosts, !l.cfg.Hosts},
-		{"control plane", l.startControlPlane, false},
-		{"nodes", l.startNodes, false},
-		{"cilium CRDs (cilium-operator's part)", l.registerCiliumCRDs, l.cfg.NoCiliumCRDs},
-		{"calico", l.installCalico, l.cfg.Calico == CalicoNone},
-		{"tigera-operator stand-in", func(context.Context) error { return l.startOperatorStandIn() },
-			l.cfg.Calico != CalicoOperator || l.cfg.OperatorIdle},
-		{"node-host files", l.populateHosts, !l.cfg.Hosts},
-		{"workloads", l.installWorkloads, !l.cfg.Workloads && l.cfg.ExtraPods == 0},
-		{"inventory", l.writeInventory, false},
+	noHosts := !l.cfg.Hosts
+	noCalico := l.cfg.Calico == CalicoNone
+	stages := [][][]step{
+		{{{"node hosts (addresses, bridge)", l.beginHosts, noHosts}}},
+		{
+			{
+				{"control plane", l.startControlPlane, false},
+				// The nodes need only the hosts' addresses, fixed by Begin. The extra pods come
+				// after the nodes are Ready: pods pending before would all land on the first
+				// nodes Ready, up to their pod capacity, leaving no room for DaemonSet pods.
+				{"nodes", l.startNodes, false},
+				{"extra pods (load)", l.applyLoad, l.cfg.ExtraPods == 0},
+			},
+			{{"node hosts", l.finishHosts, noHosts}},
+		},
+		{
+			{{"cilium CRDs (cilium-operator's part)", l.registerCiliumCRDs, l.cfg.NoCiliumCRDs}},
+			{{"node-host files", l.populateHosts, noHosts}},
+			{
+				// The workloads are applied before Calico is Ready, so that their pods queue at
+				// kube-controller-manager with Calico's instead of after them.
+				{"calico", l.applyCalico, noCalico},
+				{"workloads", l.applyWorkloads, !l.cfg.Workloads},
+				{"calico ready", l.waitCalico, noCalico},
+				{"tigera-operator stand-in", func(context.Context) error { return l.startOperatorStandIn() },
+					l.cfg.Calico != CalicoOperator || l.cfg.OperatorIdle},
+				{"workloads ready", l.waitWorkloads, !l.cfg.Workloads && l.cfg.ExtraPods == 0},
+			},
+		},
+		{{{"inventory", l.writeInventory, false}}},
 	}
-	for _, s := range steps {
-		if s.skip {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		l.state.Step = s.name
-		if err := l.state.write(); err != nil {
+	for _, stage := range stages {
+		if err := l.runStage(ctx, stage); err != nil {
 			return err
 		}
-		l.progress("%s ...", s.name)
-		start := time.Now()
-		if err := s.run(ctx); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		l.timings = append(l.timings, Timing{Step: s.name, Duration: time.Since(start)})
-		l.progress("%s done (%s)", s.name, time.Since(start).Round(10*time.Millisecond))
 	}
 	l.state.Phase, l.state.Step = PhaseReady, ""
 	return l.state.write()
+}
+
+// runStage runs the chains of one stage side by side (the steps of a chain in order) and waits
+// for all of them: a failed step never leaves another running while the caller removes what the
+// lab made.
+func (l *Lab) runStage(ctx context.Context, stage [][]step) error {
+	var chains [][]step
+	var names []string
+	for _, chain := range stage {
+		var run []step
+		for _, s := range chain {
+			if !s.skip {
+				run = append(run, s)
+				names = append(names, s.name)
+			}
+		}
+		if len(run) > 0 {
+			chains = append(chains, run)
+		}
+	}
+	if len(chains) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", strings.Join(names, ", "), err)
+	}
+	l.state.Step = strings.Join(names, ", ")
+	if err := l.state.write(); err != nil {
+		return err
+	}
+	stageCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		cause error // the first failure: it cancelled the other chains
+	)
+	for _, chain := range chains {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, s := range chain {
+				l.progress("%s ...", s.name)
+				start := time.Now()
+				if err := s.run(stageCtx); err != nil {
+					mu.Lock()
+					if cause == nil {
+						cause = fmt.Errorf("%s: %w", s.name, err)
+					}
+					mu.Unlock()
+					cancel() // the other chains stop early: the lab is going away
+					return
+				}
+				d := time.Since(start)
+				mu.Lock()
+				l.timings = append(l.timings, Timing{Step: s.name, Duration: d, Alongside: len(chains) > 1})
+				mu.Unlock()
+				l.progress("%s done (%s)", s.name, d.Round(10*time.Millisecond))
+			}
+		}()
+	}
+	wg.Wait()
+	return cause
 }
 
 func (l *Lab) progress(format string, args ...any) {
@@ -201,24 +281,19 @@ func (l *Lab) startNodes(ctx context.Context) error {
 	})
 }
 
-// installCalico installs the configured Calico flavour and waits for it.
-func (l *Lab) installCalico(ctx context.Context) error {
+// applyCalico installs the configured Calico flavour; waitCalico waits for it.
+func (l *Lab) applyCalico(ctx context.Context) error {
 	dir, err := calicoManifestsDir(ctx, l.cfg.WorkDir)
 	if err != nil {
 		return err
 	}
 	switch l.cfg.Calico {
 	case CalicoManifest:
-		err = l.installCalicoManifest(ctx, dir)
+		return l.installCalicoManifest(ctx, dir)
 	case CalicoOperator:
-		err = l.installCalicoOperator(ctx, dir)
-	default:
-		return errors.New("unknown Calico flavour " + string(l.cfg.Calico))
+		return l.installCalicoOperator(ctx, dir)
 	}
-	if err != nil {
-		return err
-	}
-	return l.waitCalico(ctx)
+	return errors.New("unknown Calico flavour " + string(l.cfg.Calico))
 }
 
 // Kubeconfig is the path of the lab's admin kubeconfig (on this machine; the server is reachable

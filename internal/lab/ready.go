@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -17,10 +18,20 @@ import (
 
 // waitFor waits up to the lab's ReadyTimeout, and gives up at once when a control-plane process
 // has died (nothing would change any more), naming it and quoting its log.
+// pollInterval is how often the lab's waits look: a small lab's checks are a few GETs, and each
+// wait on Up's path would otherwise cost half the interval on average; a large lab's checks are
+// many GETs against a busy API server.
+func (l *Lab) pollInterval() time.Duration {
+	if l.cfg.Servers+l.cfg.Agents <= 10 {
+		return 150 * time.Millisecond
+	}
+	return defaults.PollInterval
+}
+
 func (l *Lab) waitFor(ctx context.Context, what string, cond wait.Condition) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	err := wait.For(ctx, what, l.cfg.ReadyTimeout, 0, func(ctx context.Context) (bool, string, error) {
+	err := wait.For(ctx, what, l.cfg.ReadyTimeout, l.pollInterval(), func(ctx context.Context) (bool, string, error) {
 		if err := l.componentsAlive(); err != nil {
 			cancel(err)
 			return false, "", err

@@ -41,39 +41,53 @@ func workloadObjects(dir string) ([]*unstructured.Unstructured, error) {
 	return objs, nil
 }
 
-// installWorkloads applies the ML-platform workloads (and Calico policies) and waits until every
-// workload is ready.
-func (l *Lab) installWorkloads(ctx context.Context) error {
-	var objs []*unstructured.Unstructured
-	if l.cfg.Workloads {
-		wl, err := workloadObjects("workloads")
+// applyLoad applies the extra pods' Deployments (Config.ExtraPods) as soon as the nodes are Ready:
+// kube-controller-manager creates their pods at its client rate limit (20 requests/s by default,
+// ~100 s for 2,000 pods), so they are started before Calico and the workloads rather than after
+// them; waitWorkloads waits for them with the rest.
+func (l *Lab) applyLoad(ctx context.Context) error {
+	l.load = loadObjects(l.cfg.ExtraPods)
+	return l.applyObjects(ctx, "extra pods' Deployments applied", l.load)
+}
+
+// applyWorkloads applies the ML-platform workloads (and Calico policies); waitWorkloads waits
+// until every workload, the extra pods' too, is ready.
+func (l *Lab) applyWorkloads(ctx context.Context) error {
+	wl, err := workloadObjects("workloads")
+	if err != nil {
+		return err
+	}
+	if l.cfg.Calico != CalicoNone {
+		pol, err := workloadObjects("calico-policies")
 		if err != nil {
 			return err
 		}
-		objs = append(objs, wl...)
-		if l.cfg.Calico != CalicoNone {
-			pol, err := workloadObjects("calico-policies")
-			if err != nil {
-				return err
-			}
-			objs = append(objs, pol...)
-		}
+		wl = append(wl, pol...)
 	}
-	objs = append(objs, loadObjects(l.cfg.ExtraPods)...)
-	// Pods are admitted only once their namespace's default ServiceAccount exists, which
-	// kube-controller-manager creates a moment after the namespace: retry until it does.
-	err := l.waitFor(ctx, "workloads applied", func(ctx context.Context) (bool, string, error) {
+	l.wl = wl
+	return l.applyObjects(ctx, "workloads applied", wl)
+}
+
+func (l *Lab) waitWorkloads(ctx context.Context) error {
+	objs := append(append([]*unstructured.Unstructured(nil), l.wl...), l.load...)
+	return l.waitFor(ctx, "workloads ready", func(ctx context.Context) (bool, string, error) {
+		return l.workloadsReady(ctx, objs)
+	})
+}
+
+// applyObjects applies objs, retrying while their namespaces' default ServiceAccounts do not exist
+// yet: pods are admitted only once kube-controller-manager has created it, a moment after the
+// namespace.
+func (l *Lab) applyObjects(ctx context.Context, what string, objs []*unstructured.Unstructured) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	return l.waitFor(ctx, what, func(ctx context.Context) (bool, string, error) {
 		err := l.apply.apply(ctx, objs)
 		if err != nil && (apierrors.IsForbidden(err) || strings.Contains(err.Error(), "serviceaccount")) {
 			return false, err.Error(), nil
 		}
 		return err == nil, "", err
-	})
-	if err != nil {
-		return err
-	}
-	return l.waitFor(ctx, "workloads ready", func(ctx context.Context) (bool, string, error) {
-		return l.workloadsReady(ctx, objs)
 	})
 }
 

@@ -11,6 +11,9 @@
 //		Vars: nil, HostVars: nil, // extra inventory variables (all hosts / per host), optional
 //	})
 //	defer hs.Destroy()                 // idempotent, like rm -f; safe after a failed Create
+//	// or in two parts, to start a server on the gateway while the slow part runs:
+//	hs, err := nethost.Begin(ctx, cfg) // names, addresses and the bridge (gateway address up)
+//	err = hs.Finish(ctx)               // namespaces, keys, sshd, wait; Destroy if either fails
 //	hs.GatewayIP()                     // the bridge's .1 address (controller side; serve the API here)
 //	hs.Subnet()                        // the /24 the hosts live in
 //	hs.List()                          // []nethost.Host{Name, IP}; h.Root() is the host's files
@@ -19,7 +22,8 @@
 //	hs.SSHArgs("agent-1")              // argv of an ssh login as the inventory does it; append a command
 //	hs.Exec(ctx, "agent-1", "ip", "link") // (stdout, error): run inside the host's net+mount+UTS namespaces
 //	hs.Prefix(), hs.Dir(), hs.SSHDLog("agent-1") // instance name prefix, work dir, sshd log
-//	hs.WaitSSH(ctx)                    // Create already waits; use again after restarting things
+//	hs.WaitSSH(ctx)                    // a login on every host; Create/Finish already waited (every
+//	                                   // sshd's banner, a login on the first and last host)
 //	nethost.Cleanup(nethost.Prefix)    // sweep leftovers whose owner process is dead
 //
 // For tests: nethosttest.Start(t, n) (hosts node-0 … node-(n-1), groups servers=[node-0] and
@@ -43,7 +47,9 @@
 // inspect, from the root namespace, exactly the files a module sees on that host. /sys is remounted
 // so /sys/class/net shows the host's links, and the hostname is the host's name. Everything else
 // (/usr, /root, /tmp, ...) is this machine's: modules run as root on the real file system outside
-// the bind-mounted directories. Mount points missing on this machine are created and removed again
+// the bind-mounted directories — except root's ~/.bashrc and ~/.profile, which a host replaces with
+// a comment (Debian's bash runs ~/.bashrc for every command sshd starts, and a developer's is no
+// part of a node). Mount points missing on this machine are created and removed again
 // when the last harness instance goes away.
 //
 // Auth is by key only: an ed25519 client key for the harness, one ed25519 host key per host, and a

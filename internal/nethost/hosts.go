@@ -97,6 +97,9 @@ func (hs *Hosts) KnownHostsPath() string { return filepath.Join(hs.dir, "known_h
 // KeyPath is the private key that logs in as root on every host.
 func (hs *Hosts) KeyPath() string { return filepath.Join(hs.dir, "id_ed25519") }
 
+// shellrcPath is the file the hosts see as root's ~/.bashrc and ~/.profile (see rootShellFiles).
+func (hs *Hosts) shellrcPath() string { return filepath.Join(hs.dir, "shellrc") }
+
 func (hs *Hosts) hostDir(name string) string { return filepath.Join(hs.dir, "hosts", name) }
 
 // SSHDLog returns the path of a host's sshd log (useful when a test fails).
@@ -105,6 +108,23 @@ func (hs *Hosts) SSHDLog(name string) string { return filepath.Join(hs.hostDir(n
 // Create makes the hosts and waits until each accepts an SSH login. It needs root. On failure
 // it removes whatever it made.
 func Create(ctx context.Context, cfg Config) (*Hosts, error) {
+	hs, err := Begin(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := hs.Finish(ctx); err != nil {
+		if derr := hs.Destroy(); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	return hs, nil
+}
+
+// Begin is the quick first part of Create: it fixes the hosts' names and addresses and brings up
+// the bridge, so the gateway address exists (a server can bind it) while Finish, the slow part,
+// runs. The caller runs Finish next and Destroys the hosts if either fails after Begin returned.
+func Begin(ctx context.Context, cfg Config) (*Hosts, error) {
 	cfg, err := cfg.validate()
 	if err != nil {
 		return nil, err
@@ -119,7 +139,7 @@ func Create(ctx context.Context, cfg Config) (*Hosts, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := hs.build(ctx); err != nil {
+	if err := createBridge(ctx, hs.prefix, hs.subnet); err != nil {
 		if derr := hs.Destroy(); derr != nil {
 			err = errors.Join(err, derr)
 		}
@@ -128,11 +148,11 @@ func Create(ctx context.Context, cfg Config) (*Hosts, error) {
 	return hs, nil
 }
 
-// build creates keys, network, files and sshd for every host, then waits for SSH.
-func (hs *Hosts) build(ctx context.Context) error {
-	if err := createBridge(ctx, hs.prefix, hs.subnet); err != nil {
-		return err
-	}
+// prepareParallel bounds how many hosts Finish prepares at once (ip and ssh-keygen processes).
+const prepareParallel = 8
+
+// Finish creates keys, network, files and sshd for every host, then waits for SSH.
+func (hs *Hosts) Finish(ctx context.Context) error {
 	clientPub, err := keygen(ctx, hs.KeyPath(), "cnimigrate-nethost-"+hs.prefix)
 	if err != nil {
 		return err
@@ -141,13 +161,29 @@ func (hs *Hosts) build(ctx context.Context) error {
 	if err := os.WriteFile(authorized, []byte(clientPub+"\n"), 0o600); err != nil {
 		return fmt.Errorf("nethost: write authorized_keys: %w", err)
 	}
+	if err := os.WriteFile(hs.shellrcPath(), []byte(shellrcContent), 0o644); err != nil {
+		return fmt.Errorf("nethost: write the hosts' shell start-up file: %w", err)
+	}
+	pubs := make([]string, len(hs.hosts))
+	errs := make([]error, len(hs.hosts))
+	sem := make(chan struct{}, prepareParallel)
+	var wg sync.WaitGroup
+	for i, h := range hs.hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			pubs[i], errs[i] = hs.prepareHost(ctx, i, h, authorized)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	hostKeys := map[netip.Addr]string{}
 	for i, h := range hs.hosts {
-		pub, err := hs.prepareHost(ctx, i, h, authorized)
-		if err != nil {
-			return err
-		}
-		hostKeys[h.IP] = pub
+		hostKeys[h.IP] = pubs[i]
 	}
 	if err := hs.writeInventory(hostKeys); err != nil {
 		return err
@@ -157,7 +193,7 @@ func (hs *Hosts) build(ctx context.Context) error {
 			return err
 		}
 	}
-	return hs.WaitSSH(ctx)
+	return hs.waitServing(ctx)
 }
 
 // prepareHost creates a host's netns, files, host key and sshd config; it returns the host key.
@@ -203,7 +239,7 @@ func (hs *Hosts) writeInventory(hostKeys map[netip.Addr]string) error {
 
 // start launches a host's sshd (as the first process of its namespaces).
 func (hs *Hosts) start(h Host) error {
-	script := hostScript(h, hs.cfg.Dirs, filepath.Join(hs.hostDir(h.Name), "sshd_config"))
+	script := hostScript(h, hs.cfg.Dirs, filepath.Join(hs.hostDir(h.Name), "sshd_config"), hs.shellrcPath())
 	p, err := startHost(h, script, hs.SSHDLog(h.Name))
 	if err != nil {
 		return err

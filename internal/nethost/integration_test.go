@@ -26,6 +26,13 @@ func TestIntegrationHosts(t *testing.T) {
 			if got := ssh(t, ctx, hs, h.Name, "hostname"); got != h.Name {
 				t.Errorf("hostname over ssh = %q, want %q", got, h.Name)
 			}
+			// Logins do not run this machine's root shell start-up files (a developer's pyenv init
+			// made each Ansible task slower, and its stale lock made logins hang).
+			if _, err := os.Stat("/root/.bashrc"); err == nil {
+				if got := ssh(t, ctx, hs, h.Name, "cat /root/.bashrc"); !strings.HasPrefix(got, "# node host") {
+					t.Errorf("root's ~/.bashrc on host %s is this machine's: %.80q", h.Name, got)
+				}
+			}
 			addrs := exec(t, ctx, hs, h.Name, "ip", "-4", "-o", "addr", "show", "dev", "eth0")
 			if !strings.Contains(addrs, h.IP.String()+"/24") {
 				t.Errorf("eth0 of %s lacks %s/24: %s", h.Name, h.IP, addrs)

@@ -43,9 +43,6 @@ func sshdConfig(h Host, hostKey, authorizedKeys string) string {
 		"StrictModes no",
 		"UsePAM no",
 		"UseDNS no",
-		// Logins run this machine's root ~/.bashrc; where it runs `pyenv init`, a rehash lock left
-		// stale by a killed session made every login wait 60 s. Wait at most 1 s for it.
-		"SetEnv PYENV_REHASH_TIMEOUT=1",
 		"PrintMotd no",
 		"MaxStartups 100:30:200",
 		"MaxSessions 100",
@@ -56,9 +53,10 @@ func sshdConfig(h Host, hostKey, authorizedKeys string) string {
 }
 
 // hostScript runs as the first process of a host's mount and UTS namespaces: it names the host,
-// remounts /sys for the host's netns, bind-mounts the per-host directories and becomes sshd.
-// Mounts are private to the namespace and vanish with its last process.
-func hostScript(h Host, dirs []string, sshdConfigPath string) string {
+// remounts /sys for the host's netns, bind-mounts the per-host directories, hides this machine's
+// root shell start-up files and becomes sshd. Mounts are private to the namespace and vanish with
+// its last process.
+func hostScript(h Host, dirs []string, sshdConfigPath, shellrc string) string {
 	var b strings.Builder
 	b.WriteString("set -e\n")
 	fmt.Fprintf(&b, "hostname %s\n", shellQuote(h.Name))
@@ -66,9 +64,21 @@ func hostScript(h Host, dirs []string, sshdConfigPath string) string {
 	for _, d := range dirs {
 		fmt.Fprintf(&b, "mount --bind %s %s\n", shellQuote(filepath.Join(h.root, d)), shellQuote(d))
 	}
+	for _, f := range rootShellFiles {
+		fmt.Fprintf(&b, "if [ -f %[1]s ]; then mount --bind %[2]s %[1]s; fi\n", shellQuote(f), shellQuote(shellrc))
+	}
 	fmt.Fprintf(&b, "exec %s -D -e -f %s\n", sshdBinary, shellQuote(sshdConfigPath))
 	return b.String()
 }
+
+// rootShellFiles are root's shell start-up files. Debian's bash reads ~/.bashrc even for the
+// non-interactive commands sshd runs (every Ansible task), and the node hosts share this
+// machine's /root: a developer's ~/.bashrc (pyenv init, say) cost each login 0.2 s, and a pyenv
+// lock a killed session left behind cost 60 s. A node host gets shellrcContent instead, like a
+// freshly installed node.
+var rootShellFiles = []string{"/root/.bashrc", "/root/.profile"}
+
+const shellrcContent = "# node host (internal/nethost): this machine's own shell start-up files are not run here\n"
 
 // sshdProc is a running host: sshd as the first process of its namespaces.
 type sshdProc struct {
