@@ -67,9 +67,8 @@ func benchLab(ctx context.Context, o *options, t *table) error {
 	shapes := []labShape{{nodes: 3, runs: o.runs, hosts: true}}
 	if o.large {
 		// ~2,000 pods: calico-node on each node and the ML workloads, the rest in the "load"
-		// namespace. Without node hosts: the SSH harness' 100 sshd hosts did not all accept a login
-		// within its timeout on a busy 2-core machine; the API side is what issue 3 times.
-		shapes = append(shapes, labShape{nodes: 100, extraPods: 2000 - 100 - 25, runs: 1})
+		// namespace; with the 100 node hosts the 100-node migration uses.
+		shapes = append(shapes, labShape{nodes: 100, extraPods: 2000 - 100 - 25, runs: 1, hosts: true})
 	}
 	for _, sh := range shapes {
 		var runs []upRun

@@ -30,6 +30,8 @@ type Lab struct {
 	load  []*unstructured.Unstructured // the extra pods' Deployments (applyLoad)
 	wl    []*unstructured.Unstructured // the workloads and Calico policies (applyWorkloads)
 
+	progressMu sync.Mutex
+
 	kubeconfig   string
 	inventory    string
 	rest         *rest.Config
@@ -198,8 +200,13 @@ func (l *Lab) runStage(ctx context.Context, stage [][]step) error {
 	return cause
 }
 
+// progress writes one line to Config.Progress; steps running side by side take turns (the writer
+// need not be safe for concurrent use).
 func (l *Lab) progress(format string, args ...any) {
-	_, _ = l.cfg.Progress.Write([]byte(fmt.Sprintf("lab %s: %s\n", l.cfg.Name, fmt.Sprintf(format, args...))))
+	line := fmt.Sprintf("lab %s: %s\n", l.cfg.Name, fmt.Sprintf(format, args...))
+	l.progressMu.Lock()
+	defer l.progressMu.Unlock()
+	_, _ = l.cfg.Progress.Write([]byte(line))
 }
 
 // startControlPlane runs kwokctl and connects to the API server.
