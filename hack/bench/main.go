@@ -69,7 +69,7 @@ func main() {
 	flag.StringVar(&o.library, "library", "library", "directory of the built modules (make build)")
 	flag.StringVar(&o.helm, "helm", "", "helm CLI for kubernetes.core.helm (default: hack/tools/helm/build.sh --check)")
 	flag.StringVar(&o.out, "out", "reports/bench.md", "also write the table here")
-	flag.StringVar(&o.migrations, "migrations", "", "migrations to run, by key: replace, live, repl100 (-large); default: all of them")
+	flag.StringVar(&o.migrations, "migrations", "", "migrations to run, by key: replace, live, repl100 and live100 (-large); default: all of them")
 	flag.Parse()
 	if o.full {
 		o.restartRuns = max(o.restartRuns, o.runs)
