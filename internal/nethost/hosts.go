@@ -105,8 +105,8 @@ func (hs *Hosts) hostDir(name string) string { return filepath.Join(hs.dir, "hos
 // SSHDLog returns the path of a host's sshd log (useful when a test fails).
 func (hs *Hosts) SSHDLog(name string) string { return filepath.Join(hs.hostDir(name), "sshd.log") }
 
-// Create makes the hosts and waits until each accepts an SSH login. It needs root. On failure
-// it removes whatever it made.
+// Create makes the hosts and waits until each serves SSH (see waitServing). It needs root. On
+// failure it removes whatever it made.
 func Create(ctx context.Context, cfg Config) (*Hosts, error) {
 	hs, err := Begin(ctx, cfg)
 	if err != nil {
@@ -151,7 +151,8 @@ func Begin(ctx context.Context, cfg Config) (*Hosts, error) {
 // prepareParallel bounds how many hosts Finish prepares at once (ip and ssh-keygen processes).
 const prepareParallel = 8
 
-// Finish creates keys, network, files and sshd for every host, then waits for SSH.
+// Finish creates keys, network, files and sshd for every host, then waits until every sshd
+// serves (waitServing).
 func (hs *Hosts) Finish(ctx context.Context) error {
 	clientPub, err := keygen(ctx, hs.KeyPath(), "cnimigrate-nethost-"+hs.prefix)
 	if err != nil {
