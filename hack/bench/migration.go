@@ -13,7 +13,8 @@ import (
 	"github.com/cnimigrate/cnimigrate/internal/playbook"
 )
 
-// migrationTimeout bounds one migration playbook run.
+// migrationTimeout bounds one migration playbook run on 3 nodes; on more, 15 s more per node (the
+// live strategy moves them one at a time, ~10 s each here).
 const migrationTimeout = 30 * time.Minute
 
 // benchMigration runs the product as users run it — ansible-playbook playbooks/site.yml --tags cni
@@ -105,7 +106,7 @@ func (o *options) migrateOnce(ctx context.Context, t *table, sh migrationShape, 
 		env["ANSIBLE_FORKS"] = fmt.Sprint(sh.forks)
 	}
 	logPath := filepath.Join(filepath.Dir(o.out), "bench-migration-"+sh.key()+".log")
-	pctx, cancel := context.WithTimeout(ctx, migrationTimeout)
+	pctx, cancel := context.WithTimeout(ctx, migrationTimeout+time.Duration(sh.nodes)*15*time.Second)
 	defer cancel()
 	o.progress("migration: ansible-playbook playbooks/site.yml --tags cni -e cni_provider=cilium -e cnimigrate_strategy=%s (log %s)", strategy, logPath)
 	r := o.runPlaybook(pctx, playbook.Params{
