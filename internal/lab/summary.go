@@ -75,8 +75,13 @@ func (l *Lab) writeCalico(ctx context.Context, w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "  CRDs: %d %s, %d %s\n", calicoCRDs, defaults.CalicoCRDGroup, operatorCRDs, defaults.TigeraOperatorGroup)
-	fmt.Fprintf(w, "  ippool/%s %s VXLAN; %d block affinities; %d Calico NetworkPolicies, %d GlobalNetworkPolicies\n",
-		calicoPoolName, defaults.K3sClusterCIDR, count("blockaffinities"), count("networkpolicies"), count("globalnetworkpolicies"))
+	if calicoCRDs == 0 {
+		// After a migration: Calico's API is gone, and so is everything it held.
+		fmt.Fprintf(w, "  none left: no %s CRDs, so no IP pools, block affinities or Calico policies\n", defaults.CalicoCRDGroup)
+	} else {
+		fmt.Fprintf(w, "  ippool/%s %s VXLAN; %d block affinities; %d Calico NetworkPolicies, %d GlobalNetworkPolicies\n",
+			calicoPoolName, defaults.K3sClusterCIDR, count("blockaffinities"), count("networkpolicies"), count("globalnetworkpolicies"))
+	}
 	if l.cfg.Calico == CalicoOperator {
 		fmt.Fprintf(w, "  installation/default (finalizer %s), apiserver/default; tigera-operator in %s\n",
 			installationFinalizer, defaults.TigeraOperatorNS)
