@@ -2,15 +2,14 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 	"github.com/cnimigrate/cnimigrate/internal/nethost"
+	"github.com/cnimigrate/cnimigrate/internal/parallel"
 )
 
 // populateHosts gives every node host the files and network state a K3s node running Calico has.
@@ -20,20 +19,9 @@ func (l *Lab) populateHosts(ctx context.Context) error {
 		return fmt.Errorf("read lab kubeconfig: %w", err)
 	}
 	hosts := l.hosts.List()
-	errs := make([]error, len(l.nodes))
-	sem := make(chan struct{}, populateParallel)
-	var wg sync.WaitGroup
-	for i, n := range l.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = l.populateHost(ctx, hosts[i], n, kubeconfig)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return parallel.Each(len(l.nodes), populateParallel, func(i int) error {
+		return l.populateHost(ctx, hosts[i], l.nodes[i], kubeconfig)
+	})
 }
 
 // populateParallel bounds how many node hosts get their files and Calico leftovers at once.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cnimigrate/cnimigrate/internal/debpkg"
+	"github.com/cnimigrate/cnimigrate/internal/parallel"
 )
 
 // Tools are the commands the harness and the tests running inside hosts rely on, with the Debian
@@ -166,20 +167,11 @@ func (hs *Hosts) Finish(ctx context.Context) error {
 		return fmt.Errorf("nethost: write the hosts' shell start-up file: %w", err)
 	}
 	pubs := make([]string, len(hs.hosts))
-	errs := make([]error, len(hs.hosts))
-	sem := make(chan struct{}, prepareParallel)
-	var wg sync.WaitGroup
-	for i, h := range hs.hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			pubs[i], errs[i] = hs.prepareHost(ctx, i, h, authorized)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err = parallel.Each(len(hs.hosts), prepareParallel, func(i int) (err error) {
+		pubs[i], err = hs.prepareHost(ctx, i, hs.hosts[i], authorized)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	hostKeys := map[netip.Addr]string{}

@@ -8,8 +8,9 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/cnimigrate/cnimigrate/internal/parallel"
 )
 
 // acquire leases a subnet (sweeping stale instances first), creates the work dir and mount points,
@@ -108,25 +109,9 @@ func (hs *Hosts) SSHArgs(host string) []string {
 // hostname. Without a deadline on ctx it gives up after SSHTimeout.
 // Hosts are checked sshWaitParallel at a time: one by one, a hundred logins alone outlast SSHTimeout.
 func (hs *Hosts) WaitSSH(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, SSHTimeout)
-		defer cancel()
-	}
-	sem := make(chan struct{}, sshWaitParallel)
-	errs := make([]error, len(hs.hosts))
-	var wg sync.WaitGroup
-	for i, h := range hs.hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = hs.waitOne(ctx, h)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	ctx, cancel := withSSHTimeout(ctx)
+	defer cancel()
+	return parallel.Each(len(hs.hosts), sshWaitParallel, func(i int) error { return hs.waitLogin(ctx, hs.hosts[i]) })
 }
 
 // sshWaitParallel bounds WaitSSH's concurrent logins.
@@ -138,37 +123,51 @@ const sshWaitParallel = 16
 // and last hosts must accept a full login with the harness key (all hosts share one config
 // template and one authorized key). Without a deadline on ctx it gives up after SSHTimeout.
 func (hs *Hosts) waitServing(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, SSHTimeout)
-		defer cancel()
+	ctx, cancel := withSSHTimeout(ctx)
+	defer cancel()
+	return parallel.Each(len(hs.hosts), 0, func(i int) error {
+		if i == 0 || i == len(hs.hosts)-1 {
+			return hs.waitLogin(ctx, hs.hosts[i])
+		}
+		return hs.waitBanner(ctx, hs.hosts[i])
+	})
+}
+
+// withSSHTimeout bounds ctx by SSHTimeout unless it has a deadline already.
+func withSSHTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
 	}
-	errs := make([]error, len(hs.hosts))
-	var wg sync.WaitGroup
-	for i, h := range hs.hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if i == 0 || i == len(hs.hosts)-1 {
-				errs[i] = hs.waitOne(ctx, h)
-			} else {
-				errs[i] = hs.waitBanner(ctx, h)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return context.WithTimeout(ctx, SSHTimeout)
+}
+
+// waitLogin waits until h accepts an SSH login with the harness key and reports its own hostname.
+func (hs *Hosts) waitLogin(ctx context.Context, h Host) error {
+	return hs.waitHost(ctx, h, "accepted no SSH login", 100*time.Millisecond, func(ctx context.Context) error {
+		out, err := run(ctx, append(hs.SSHArgs(h.Name), "hostname")...)
+		if err == nil && strings.TrimSpace(out) != h.Name {
+			err = fmt.Errorf("hostname is %q, want %q", strings.TrimSpace(out), h.Name)
+		}
+		return err
+	})
 }
 
 // waitBanner waits until h's sshd sends its "SSH-2.0-" banner on h's address, port 22.
 func (hs *Hosts) waitBanner(ctx context.Context, h Host) error {
+	addr := net.JoinHostPort(h.IP.String(), "22")
+	return hs.waitHost(ctx, h, "sent no SSH banner", 50*time.Millisecond, func(ctx context.Context) error {
+		return readBanner(ctx, addr)
+	})
+}
+
+// waitHost runs probe every interval until it succeeds, h's sshd exits, or ctx ends; failures
+// name the host, what it did not do, the last attempt's error and the tail of its sshd log.
+func (hs *Hosts) waitHost(ctx context.Context, h Host, didNot string, interval time.Duration, probe func(context.Context) error) error {
 	hs.mu.Lock()
 	p := hs.procs[h.Name]
 	hs.mu.Unlock()
-	addr := net.JoinHostPort(h.IP.String(), "22")
-	var last error
 	for {
-		last = readBanner(ctx, addr)
+		last := probe(ctx)
 		if last == nil {
 			return nil
 		}
@@ -177,9 +176,9 @@ func (hs *Hosts) waitBanner(ctx context.Context, h Host) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("nethost: sshd of %s (%s) sent no SSH banner: %w (last attempt: %v; sshd log: %s)",
-				h.Name, addr, ctx.Err(), last, readTail(hs.SSHDLog(h.Name)))
-		case <-time.After(50 * time.Millisecond):
+			return fmt.Errorf("nethost: %s (%s) %s: %w (last attempt: %v; sshd log: %s)",
+				h.Name, h.IP, didNot, ctx.Err(), last, readTail(hs.SSHDLog(h.Name)))
+		case <-time.After(interval):
 		}
 	}
 }
@@ -200,32 +199,6 @@ func readBanner(ctx context.Context, addr string) error {
 		return fmt.Errorf("not an SSH banner: %q", line)
 	}
 	return nil
-}
-
-func (hs *Hosts) waitOne(ctx context.Context, h Host) error {
-	hs.mu.Lock()
-	p := hs.procs[h.Name]
-	hs.mu.Unlock()
-	var last error
-	for {
-		out, err := run(ctx, append(hs.SSHArgs(h.Name), "hostname")...)
-		if err == nil && strings.TrimSpace(out) == h.Name {
-			return nil
-		}
-		last = err
-		if err == nil {
-			last = fmt.Errorf("hostname is %q, want %q", strings.TrimSpace(out), h.Name)
-		}
-		if p == nil || p.exited() {
-			return fmt.Errorf("nethost: sshd of %s is not running: %s", h.Name, readTail(hs.SSHDLog(h.Name)))
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("nethost: %s (%s) accepted no SSH login: %w (last attempt: %v; sshd log: %s)",
-				h.Name, h.IP, ctx.Err(), last, readTail(hs.SSHDLog(h.Name)))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 func readTail(path string) string {
