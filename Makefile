@@ -11,7 +11,7 @@ help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install missing Debian packages (ansible-core, openssh-server, iproute2, iptables, ipset, nftables, linters)
+deps: ## install the missing Debian packages of every command in hack/deps.txt
 	@hack/deps.sh
 
 .PHONY: tools
@@ -29,6 +29,7 @@ lint: deps ## gofmt, go vet, yamllint, ansible-lint
 	@echo "[lint] go vet"; $(GO) vet ./...
 	@echo "[lint] yamllint"; yamllint --strict .
 	@echo "[lint] ansible-lint"; ansible-lint --offline -q
+	@echo "[lint] hack/deps.txt parses and every command it lists is installed"; hack/deps.sh --guard-path >/dev/null
 
 .PHONY: test-short
 test-short: ## fast unit tests only (go test -short ./...)
@@ -37,7 +38,10 @@ test-short: ## fast unit tests only (go test -short ./...)
 .PHONY: test
 test: deps tools build lint ## everything: unit, fuzz seeds, integration on the local lab, Ansible over SSH, e2e
 	@echo "[test] go test (integration tests bring up local labs; tools: $$(hack/tools.sh --check))"
-	CNIMIGRATE_TOOLS=$$(hack/tools.sh --check) $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
+	@echo "[test] PATH holds only the commands of hack/deps.txt: an unlisted command fails here, not on a fresh machine"
+	guard=$$(hack/deps.sh --guard-path); \
+	CNIMIGRATE_TOOLS=$$(hack/tools.sh --check) CNIMIGRATE_GUARD_PATH=$$guard PATH=$$guard \
+		$$guard/go test -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
 
 .PHONY: lab-up
 lab-up: deps tools build ## start the local K3s-shaped lab with Calico and workloads

@@ -24,10 +24,8 @@ for m in pod_restart cilium_install migration_state; do
 done
 
 # kubernetes.core ships with Debian's full ansible package (ansible-core alone lacks it).
-if ! ansible-galaxy collection list kubernetes.core 2>/dev/null | grep -q '^kubernetes\.core '; then
-	log "installing Debian's ansible package (kubernetes.core, for the kubernetes.core.helm anchor)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible >/dev/null
-fi
+ansible-galaxy collection list kubernetes.core 2>/dev/null | grep -q '^kubernetes\.core ' ||
+	{ log "kubernetes.core (Debian's ansible package) missing: run make deps"; exit 1; }
 helm=$(hack/tools/helm/build.sh)
 
 log "tools $tools, helm $helm; progress below, the table at the end (and in reports/bench.md)"

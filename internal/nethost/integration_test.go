@@ -33,6 +33,12 @@ func TestIntegrationHosts(t *testing.T) {
 					t.Errorf("root's ~/.bashrc on host %s is this machine's: %.80q", h.Name, got)
 				}
 			}
+			// Under make test, SSH sessions see only the commands hack/deps.txt lists, like the tests.
+			if guard := os.Getenv(nethost.GuardPathEnv); guard != "" {
+				if got := ssh(t, ctx, hs, h.Name, "echo $PATH"); got != guard {
+					t.Errorf("PATH over ssh = %q, want the guarded %q", got, guard)
+				}
+			}
 			addrs := exec(t, ctx, hs, h.Name, "ip", "-4", "-o", "addr", "show", "dev", "eth0")
 			if !strings.Contains(addrs, h.IP.String()+"/24") {
 				t.Errorf("eth0 of %s lacks %s/24: %s", h.Name, h.IP, addrs)

@@ -14,6 +14,11 @@ import (
 
 const sshdBinary = "/usr/sbin/sshd"
 
+// GuardPathEnv names a directory that holds only the commands hack/deps.txt lists (make test sets
+// it, and PATH to it). When set, the hosts' SSH sessions get it as their PATH too, so a command a
+// node-side task runs but the deps table lacks fails in the tests, not on a fresh machine.
+const GuardPathEnv = "CNIMIGRATE_GUARD_PATH"
+
 // keygen writes an ed25519 key pair at path (and path.pub) and returns the public key line.
 func keygen(ctx context.Context, path, comment string) (string, error) {
 	if _, err := run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path); err != nil {
@@ -47,9 +52,12 @@ func sshdConfig(h Host, hostKey, authorizedKeys string) string {
 		"MaxStartups 100:30:200",
 		"MaxSessions 100",
 		"Subsystem sftp internal-sftp",
-		"",
 	}
-	return strings.Join(lines, "\n")
+	if dir := os.Getenv(GuardPathEnv); dir != "" {
+		// make test: sessions see only the commands hack/deps.txt lists, as the tests do.
+		lines = append(lines, "SetEnv PATH="+dir)
+	}
+	return strings.Join(append(lines, ""), "\n")
 }
 
 // hostScript runs as the first process of a host's mount and UTS namespaces: it names the host,

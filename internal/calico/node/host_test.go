@@ -35,7 +35,7 @@ func requireRootAndTools(t *testing.T, tools ...string) {
 	}
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s: %v", tool, err)
+			t.Fatalf("needs %s (listed in hack/deps.txt; run make deps): %v", tool, err)
 		}
 	}
 }
