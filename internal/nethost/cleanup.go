@@ -66,7 +66,9 @@ func sweepStale(ctx context.Context, reg *registry, prefix string) error {
 	errs = append(errs, err)
 	links, err := listLinks(ctx)
 	errs = append(errs, err)
-	for _, n := range append(nss, links...) {
+	rules, err := forwardRulePrefixes(ctx)
+	errs = append(errs, err)
+	for _, n := range append(append(nss, links...), rules...) {
 		if p, ok := stale(n); ok {
 			orphans[p] = true
 		}
@@ -112,6 +114,7 @@ func sweepInstance(ctx context.Context, reg *registry, prefix, workDir string) e
 			}
 		}
 	}
+	errs = append(errs, removeForwardRules(ctx, prefix))
 	if workDir != "" && strings.HasPrefix(filepath.Base(workDir), tempDirPrefix+prefix+"-") {
 		errs = append(errs, os.RemoveAll(workDir))
 	}

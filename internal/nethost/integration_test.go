@@ -117,3 +117,32 @@ func exec(t *testing.T, ctx context.Context, hs *nethost.Hosts, host string, arg
 	}
 	return out
 }
+
+// A Docker engine on the same machine (the kind tier's) sets the FORWARD policy to DROP, and with
+// br_netfilter frames between two hosts on the bridge traverse FORWARD: the hosts still reach each
+// other, and Destroy leaves no rule of theirs behind.
+func TestIntegrationHostsBehindForwardDrop(t *testing.T) {
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Skip("changes this machine's FORWARD policy: root, and not under -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rules, err := command(ctx, "iptables", "-w", "-S", "FORWARD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := strings.Fields(strings.SplitN(rules, "\n", 2)[0])[2]
+	if _, err := command(ctx, "iptables", "-w", "-P", "FORWARD", "DROP"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = command(context.Background(), "iptables", "-w", "-P", "FORWARD", policy) })
+	hs := nethosttest.Start(t, 2)
+	a, b := hs.List()[0], hs.List()[1]
+	exec(t, ctx, hs, a.Name, "ping", "-c1", "-W2", b.IP.String())
+	if err := hs.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := command(ctx, "iptables", "-w", "-S", "FORWARD"); strings.Contains(after, hs.Prefix()) {
+		t.Errorf("FORWARD rules of %s left after Destroy:\n%s", hs.Prefix(), after)
+	}
+}

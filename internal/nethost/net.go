@@ -40,7 +40,51 @@ func createBridge(ctx context.Context, prefix string, sn netip.Prefix) error {
 			return fmt.Errorf("nethost: bridge %s: %w", br, err)
 		}
 	}
+	// With br_netfilter, frames between two hosts on the bridge traverse the FORWARD chain. A
+	// Docker engine on the same machine (the kind tier) sets its policy to DROP, which cut the
+	// hosts off from each other: accept what stays on this bridge, and nothing else.
+	if _, err := run(ctx, append([]string{"iptables", "-w", "-I"}, forwardRule(prefix)...)...); err != nil {
+		return fmt.Errorf("nethost: bridge %s: accept its own traffic in FORWARD: %w", br, err)
+	}
 	return nil
+}
+
+// forwardRule is the FORWARD rule that lets frames stay on an instance's bridge.
+func forwardRule(prefix string) []string {
+	br := bridgeName(prefix)
+	return []string{"FORWARD", "-i", br, "-o", br, "-m", "comment", "--comment", forwardComment + prefix, "-j", "ACCEPT"}
+}
+
+const forwardComment = "cnimigrate-nethost "
+
+// removeForwardRules deletes the instance's FORWARD rules (every copy; none is no error).
+func removeForwardRules(ctx context.Context, prefix string) error {
+	for range 100 {
+		if _, err := run(ctx, append([]string{"iptables", "-w", "-D"}, forwardRule(prefix)...)...); err != nil {
+			if strings.Contains(err.Error(), "does a matching rule exist") || strings.Contains(err.Error(), "No chain/target/match") {
+				return nil
+			}
+			return fmt.Errorf("nethost: remove the FORWARD rule of %s: %w", prefix, err)
+		}
+	}
+	return fmt.Errorf("nethost: 100 copies of the FORWARD rule of %s", prefix)
+}
+
+// forwardRulePrefixes returns the instance prefixes that have FORWARD rules.
+func forwardRulePrefixes(ctx context.Context) ([]string, error) {
+	out, err := run(ctx, "iptables", "-w", "-S", "FORWARD")
+	if err != nil {
+		return nil, err
+	}
+	var ps []string
+	for _, line := range strings.Split(out, "\n") {
+		if _, after, ok := strings.Cut(line, `--comment "`+forwardComment); ok {
+			if f := strings.Fields(after); len(f) > 0 {
+				ps = append(ps, strings.TrimSuffix(f[0], `"`))
+			}
+		}
+	}
+	return ps, nil
 }
 
 // createHostNet creates host i's netns with lo and eth0 (a veth whose peer is on the bridge).
