@@ -12,8 +12,8 @@ import (
 
 // runCluster maps scope=cluster to the cluster package: remove (default) or restore.
 func runCluster(ctx context.Context, req *ansible.Request, a args) (*ansible.Result, error) {
-	if len(a.CNIConfDir) > 0 || len(a.CNIBinDir) > 0 {
-		return nil, fmt.Errorf("cni_conf_dir and cni_bin_dir apply to scope=node only")
+	if len(a.CNIConfDir) > 0 || len(a.CNIBinDir) > 0 || len(a.PoolCIDRs) > 0 {
+		return nil, fmt.Errorf("cni_conf_dir, cni_bin_dir and pool_cidrs apply to scope=node only")
 	}
 	if a.BackupDir == "" {
 		return nil, fmt.Errorf("backup_dir is required with scope=cluster: Calico is never removed without a backup, and restore reads it")

@@ -27,6 +27,7 @@ var spec = ansible.Spec{
 		"containerd_config": {Type: ansible.TypePath, Default: defaults.K3sContainerdTOML},
 		"cni_conf_dir":      {Type: ansible.TypeList, Elements: ansible.TypePath},
 		"cni_bin_dir":       {Type: ansible.TypeList, Elements: ansible.TypePath},
+		"pool_cidrs":        {Type: ansible.TypeList, Elements: ansible.TypeStr},
 	},
 	SupportsCheckMode: true,
 }
@@ -47,6 +48,7 @@ type args struct {
 	ContainerdConfig string   `json:"containerd_config"`
 	CNIConfDir       []string `json:"cni_conf_dir"`
 	CNIBinDir        []string `json:"cni_bin_dir"`
+	PoolCIDRs        []string `json:"pool_cidrs"`
 }
 
 func main() { ansible.Main(spec, handle) }

@@ -14,19 +14,27 @@ func runNode(ctx context.Context, req *ansible.Request, a args) (*ansible.Result
 		return nil, fmt.Errorf("kubeconfig, context, backup_dir, restore, force and strip_finalizers apply to scope=cluster only")
 	}
 	rep, err := node.Run(ctx, node.Params{
-		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, CheckMode: req.CheckMode,
+		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, PoolCIDRs: a.PoolCIDRs,
+		CheckMode: req.CheckMode,
 	})
 	if rep == nil {
 		return nil, err
 	}
 	res := &ansible.Result{Changed: rep.Changed(), Values: rep, Warnings: rep.Warnings}
+	refused := rep.RoutesRefused()
 	switch {
-	case !rep.Changed():
+	case len(rep.Plan) == 0 && refused > 0:
+		res.Msg = "nothing removed"
+	case len(rep.Plan) == 0:
 		res.Msg = "no Calico leftovers on this node"
 	case req.CheckMode:
 		res.Msg = fmt.Sprintf("would remove %d Calico items", len(rep.Plan))
 	case err == nil:
 		res.Msg = fmt.Sprintf("removed %d Calico items", len(rep.Removed))
+	}
+	if refused > 0 && err == nil {
+		res.Msg += fmt.Sprintf("; %d routes with BIRD's or Felix's protocol left in place: no pool_cidrs given, "+
+			"and a route is removed only inside Calico's pools", refused)
 	}
 	if rep.Changed() {
 		res.Diff = []ansible.Diff{{Before: node.Render(rep.Plan), After: "", BeforeHeader: "Calico items on this node",

@@ -81,6 +81,11 @@ func decode(cm *corev1.ConfigMap) (*Record, error) {
 				cm.Namespace, cm.Name, key, err)
 		}
 	}
+	for name, p := range r.Nodes {
+		if p == nil { // stored as null: a node with no progress recorded
+			r.Nodes[name] = &Progress{}
+		}
+	}
 	return r, nil
 }
 

@@ -156,3 +156,27 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestRunSurvivesNullNode: a stored node entry that is null (a hand edit, another tool's write) is
+// a node with no progress, not a crash of every later read and write.
+func TestRunSurvivesNullNode(t *testing.T) {
+	cs := fake.NewClientset(&corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "cnimigrate-state"},
+		Data: map[string]string{"strategy": "live", "phase": "backup",
+			"nodes.json": `{"x": null, "agent-1": {"phase": "migrated", "phases": [{"name": "migrated", "completed_at": "2024-05-01T10:00:00.000Z"}]}}`},
+	})
+	v := NewView(run(t, cs.CoreV1(), Parameters{}, false).After)
+	if x, ok := v.Nodes["x"]; !ok || len(x.Completed) != 0 {
+		t.Errorf("node x = %+v (listed: %v), want listed with nothing completed", x, ok)
+	}
+	if got := v.Nodes["agent-1"].Completed; len(got) != 1 || got[0] != "migrated" {
+		t.Errorf("node agent-1 completed = %v, want [migrated]", got)
+	}
+	out := run(t, cs.CoreV1(), Parameters{State: StateSet, Node: "x", Phase: "migrated"}, false)
+	if got := NewView(out.After).Nodes["x"].Completed; len(got) != 1 || got[0] != "migrated" {
+		t.Errorf("after recording node x: completed = %v, want [migrated]", got)
+	}
+	if out := run(t, cs.CoreV1(), Parameters{State: StateAbsent, Node: "agent-1"}, false); !out.Changed() {
+		t.Errorf("forgetting agent-1 next to a null node changed nothing: %v", out.Plan)
+	}
+}

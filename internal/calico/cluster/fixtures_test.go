@@ -100,6 +100,7 @@ var listKinds = func() map[schema.GroupVersionResource]string {
 		{"crd.projectcalico.org", "ippools", "IPPool"}, {"crd.projectcalico.org", "networkpolicies", "NetworkPolicy"},
 		{"crd.projectcalico.org", "clusterinformations", "ClusterInformation"}, {"operator.tigera.io", "installations", "Installation"},
 		{"operator.tigera.io", "apiservers", "APIServer"}, {"cilium.io", "ciliumnetworkpolicies", "CiliumNetworkPolicy"},
+		{"crd.projectcalico.org", "ipamblocks", "IPAMBlock"},
 	} {
 		m[schema.GroupVersionResource{Group: c.g, Version: "v1", Resource: c.r}] = c.k + "List"
 	}

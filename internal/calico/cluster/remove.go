@@ -72,7 +72,10 @@ type Report struct {
 	NotRemoved      []string  `json:"not_removed"`
 	Stuck           []Stuck   `json:"stuck"`
 	Stripped        []Stuck   `json:"stripped_finalizers"`
-	Warnings        []string  `json:"-"`
+	// PoolCIDRs are Calico's pool and block CIDRs, from the cluster or, once Calico is gone, from
+	// the backup in BackupDir: what node cleanup needs to tell Calico's routes from others.
+	PoolCIDRs []string `json:"pool_cidrs"`
+	Warnings  []string `json:"-"`
 }
 
 // Changed reports whether there was anything to remove (or, backing up only, a backup to write).
@@ -95,6 +98,7 @@ func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
 	rep.CalicoVersion, rep.OperatorVersion = versions(ctx, c.Dynamic, inv)
 	steps := buildPlan(inv)
 	rep.Plan = entries(steps)
+	rep.PoolCIDRs, rep.Warnings = knownPoolCIDRs(inv, p.BackupDir)
 	if len(steps) == 0 {
 		return rep, nil
 	}

@@ -194,3 +194,46 @@ func TestSystemFinalizersAreNeverStripped(t *testing.T) {
 		t.Errorf("not removed %v: want the stuck CRD", rep.NotRemoved)
 	}
 }
+
+// TestRemoveReportsPoolCIDRs: the pool CIDRs node cleanup needs come from the cluster while Calico
+// is there, and from the backup once it is gone.
+func TestRemoveReportsPoolCIDRs(t *testing.T) {
+	t.Parallel()
+	objs := append(manifestCluster(),
+		crd("ipamblocks", "crd.projectcalico.org", "IPAMBlock", "Cluster"),
+		obj("crd.projectcalico.org/v1", "IPAMBlock", "", "10-99-0-0-26", map[string]any{"spec": map[string]any{"cidr": "10.99.0.0/26"}}),
+		obj("crd.projectcalico.org/v1", "IPPool", "", "default-ipv6-ippool", map[string]any{"spec": map[string]any{"cidr": "fd42:0:0:0::1/48"}}))
+	dyn := newDynamic(objs...)
+	c := Clients{Kube: ciliumKube("node-1", "node-2"), Dynamic: dyn}
+	p := params(t)
+	want := "10.42.0.0/16 10.99.0.0/26 fd42::/48"
+	check := p
+	check.CheckMode = true
+	rep, err := Remove(context.Background(), c, check)
+	mustNot(t, err)
+	if got := strings.Join(rep.PoolCIDRs, " "); got != want {
+		t.Errorf("check mode with Calico installed: pool_cidrs %q, want %q", got, want)
+	}
+	_, err = Remove(context.Background(), c, p)
+	mustNot(t, err)
+	rep, err = Remove(context.Background(), c, p)
+	mustNot(t, err)
+	if got := strings.Join(rep.PoolCIDRs, " "); got != want {
+		t.Errorf("Calico removed: pool_cidrs from the backup %q, want %q", got, want)
+	}
+	other := params(t)
+	if rep, err = Remove(context.Background(), c, other); err != nil || len(rep.PoolCIDRs) != 0 {
+		t.Errorf("Calico removed, no backup: pool_cidrs %q (error %v), want none", rep.PoolCIDRs, err)
+	}
+}
+
+func TestPoolCIDRsOfTheOperatorsInstallation(t *testing.T) {
+	t.Parallel()
+	inst := obj("operator.tigera.io/v1", "Installation", "", "default", map[string]any{"spec": map[string]any{
+		"calicoNetwork": map[string]any{"ipPools": []any{map[string]any{"cidr": "10.42.0.0/16"}, map[string]any{"cidr": "not a cidr"}}}}})
+	got := poolCIDRs([]KindObjects{{GVR: schema.GroupVersionResource{Group: "operator.tigera.io", Version: "v1", Resource: "installations"},
+		Objects: []unstructured.Unstructured{*inst}}})
+	if strings.Join(got, " ") != "10.42.0.0/16" {
+		t.Errorf("pool CIDRs of an Installation = %q, want 10.42.0.0/16", got)
+	}
+}

@@ -21,7 +21,8 @@ type Failure struct {
 // apply removes the plan's items in order. It goes on past a failure: each item stands alone, and
 // the kernel itself refuses what is still referenced (a chain with jumps to it, an ipset a rule
 // uses). What is already gone counts as removed, so an interrupted run is finished by the next.
-func apply(plan []Item) (removed []Item, failed []Failure) {
+// backends are the host's iptables binaries: a failure names the rules that still hold an item.
+func apply(plan []Item, backends []*backend) (removed []Item, failed []Failure) {
 	flushed := map[int]bool{}
 	record := func(it Item, err error) {
 		if err != nil {
@@ -46,6 +47,8 @@ func apply(plan []Item) (removed []Item, failed []Failure) {
 			if flushed[i] {
 				record(it, deleteChain(it))
 			}
+		case KindIPSet:
+			record(it, destroyIPSet(it.Name, backends))
 		default:
 			record(it, removeItem(it))
 		}
@@ -53,16 +56,14 @@ func apply(plan []Item) (removed []Item, failed []Failure) {
 	return removed, failed
 }
 
-// removeItem removes everything but chains; chains are handled in apply's two passes. Rules come
-// first in a plan, so they are gone before the chains are deleted.
+// removeItem removes everything but chains (apply's two passes) and ipsets (destroyIPSet). Rules
+// come first in a plan, so they are gone before the chains are deleted.
 func removeItem(it Item) error {
 	switch it.Kind {
 	case KindRule:
 		return gone(iptablesNotExist, it.backend.ipt.Delete(it.table, it.chain, it.args...))
 	case KindNFTTable:
 		return deleteNFTTable(it.family)
-	case KindIPSet:
-		return gone(errnoGone, netlink.IpsetDestroy(it.Name))
 	case KindRoute:
 		return gone(errnoGone, netlink.RouteDel(it.route))
 	case KindLink:

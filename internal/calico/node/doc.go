@@ -1,5 +1,6 @@
 // Package node removes what Calico leaves on a host once calico-node is gone: CNI conf files and
-// plugins, state directories, cali* and tunnel links, bird/felix routes, cali-* iptables chains and
+// plugins, state directories, cali* and tunnel links, bird/felix routes inside Calico's IP pools
+// (never a default route, none when the pools are unknown), cali-* iptables chains and
 // the rules that jump to them (iptables and ip6tables, nft and legacy backends), the nftables
 // tables "calico", cali40*/cali60* ipsets and cali-* network namespaces.
 //

@@ -91,7 +91,8 @@ func TestIntegrationNodeCleanup(t *testing.T) {
 	before := h.sh(t, snapshot)
 
 	// Check mode: the full plan, nothing changed.
-	res := calicotest.Run(t, bin, map[string]any{"scope": "node", "_ansible_check_mode": true, "_ansible_diff": true}, h.enter()...)
+	pools := []string{"10.42.0.0/16"}
+	res := calicotest.Run(t, bin, map[string]any{"scope": "node", "pool_cidrs": pools, "_ansible_check_mode": true, "_ansible_diff": true}, h.enter()...)
 	if res.Failed() || !res.Changed() {
 		t.Fatalf("check mode: want changed, not failed: %v", res)
 	}
@@ -101,7 +102,7 @@ func TestIntegrationNodeCleanup(t *testing.T) {
 	}
 
 	// Real run: every Calico item removed, nothing else.
-	res = calicotest.Run(t, bin, map[string]any{"scope": "node"}, h.enter()...)
+	res = calicotest.Run(t, bin, map[string]any{"scope": "node", "pool_cidrs": pools}, h.enter()...)
 	if res.Failed() || !res.Changed() {
 		t.Fatalf("run: want changed and not failed: %v", res)
 	}
@@ -112,7 +113,7 @@ func TestIntegrationNodeCleanup(t *testing.T) {
 	assertOnlyCalicoGone(t, before, after)
 
 	// Rerun: nothing left to do.
-	res = calicotest.Run(t, bin, map[string]any{"scope": "node", "_ansible_diff": true}, h.enter()...)
+	res = calicotest.Run(t, bin, map[string]any{"scope": "node", "pool_cidrs": pools, "_ansible_diff": true}, h.enter()...)
 	if res.Failed() || res.Changed() || len(res.List("plan")) != 0 {
 		t.Errorf("rerun: want changed=false and an empty plan: %v", res)
 	}
@@ -196,6 +197,10 @@ func TestIntegrationNodeRefusals(t *testing.T) {
 	res = calicotest.Run(t, bin, map[string]any{"scope": "node", "backup_dir": "/tmp"}, h.enter()...)
 	if !res.Failed() || !strings.Contains(res.Msg(), "scope=cluster only") {
 		t.Errorf("cluster options with scope=node: want a clear failure, got %v", res)
+	}
+	res = calicotest.Run(t, bin, map[string]any{"scope": "node", "pool_cidrs": []string{"0.0.0.0/0"}}, h.enter()...)
+	if !res.Failed() || !strings.Contains(res.Msg(), "pool_cidrs") {
+		t.Errorf("a pool CIDR covering every address: want a failure naming pool_cidrs, got %v", res)
 	}
 	if after := h.sh(t, "ip -o link show; ls -d /var/lib/calico"); after != before {
 		t.Errorf("a refused run changed the node:\n%s\nvs\n%s", before, after)

@@ -19,24 +19,47 @@ type Params struct {
 	// ConfDirs and BinDirs, when set, replace discovery: only these dirs are searched.
 	ConfDirs []string
 	BinDirs  []string
+	// PoolCIDRs are Calico's IP pool and IPAM block CIDRs. A route with BIRD's or Felix's protocol
+	// is removed only when its destination lies inside one of them; without them no route is.
+	PoolCIDRs []string
 	// CheckMode computes the plan and removes nothing.
 	CheckMode bool
 }
 
 // Report is what a cleanup found, planned and did.
 type Report struct {
-	ConfDirs     []string  `json:"cni_conf_dirs"`
-	BinDirs      []string  `json:"cni_bin_dirs"`
-	Backends     []string  `json:"iptables_backends"`
-	MissingTools []string  `json:"missing_tools"`
-	Plan         []Item    `json:"plan"`
-	Removed      []Item    `json:"removed"`
-	NotRemoved   []Failure `json:"not_removed"`
-	Warnings     []string  `json:"-"`
+	ConfDirs     []string    `json:"cni_conf_dirs"`
+	BinDirs      []string    `json:"cni_bin_dirs"`
+	Backends     []string    `json:"iptables_backends"`
+	MissingTools []string    `json:"missing_tools"`
+	Plan         []Item      `json:"plan"`
+	Removed      []Item      `json:"removed"`
+	NotRemoved   []Failure   `json:"not_removed"`
+	KeptRoutes   []KeptRoute `json:"routes_kept"`
+	Warnings     []string    `json:"-"`
+
+	applied bool
 }
 
-// Changed reports whether the plan was not empty (in check mode: whether something would change).
-func (r *Report) Changed() bool { return len(r.Plan) > 0 }
+// Changed reports whether something was removed; in check mode (nothing applied), whether the plan
+// was not empty. A run whose every removal failed changed nothing.
+func (r *Report) Changed() bool {
+	if r.applied {
+		return len(r.Removed) > 0
+	}
+	return len(r.Plan) > 0
+}
+
+// RoutesRefused counts the routes kept because no pool CIDRs were given.
+func (r *Report) RoutesRefused() int {
+	n := 0
+	for _, k := range r.KeptRoutes {
+		if k.Reason == keptNoPools {
+			n++
+		}
+	}
+	return n
+}
 
 // Run cleans Calico off the host it runs on. It refuses to run without root. Everything is
 // observed and planned before anything is removed; in check mode nothing is. A partial failure
@@ -52,6 +75,10 @@ func run(ctx context.Context, p Params, o observer) (*Report, error) {
 	if p.ContainerdConfig == "" {
 		p.ContainerdConfig = defaults.K3sContainerdTOML
 	}
+	pools, err := ParsePools(p.PoolCIDRs)
+	if err != nil {
+		return nil, err
+	}
 	dirs, err := discoverDirs(p.ContainerdConfig, p.ConfDirs, p.BinDirs)
 	if err != nil {
 		return nil, fmt.Errorf("discover CNI dirs: %w", err)
@@ -64,15 +91,16 @@ func run(ctx context.Context, p Params, o observer) (*Report, error) {
 	for _, b := range obs.Backends {
 		rep.Backends = append(rep.Backends, b.Name)
 	}
-	plan, warnings := buildPlan(obs)
-	rep.Plan, rep.Warnings = plan, append(rep.Warnings, warnings...)
+	plan, kept, warnings := buildPlan(obs, pools)
+	rep.Plan, rep.KeptRoutes, rep.Warnings = plan, kept, append(rep.Warnings, warnings...)
 	if p.CheckMode || len(plan) == 0 {
 		return rep, nil
 	}
+	rep.applied = true // from here on, changed means something was removed
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("cancelled before removing anything: %w", err)
 	}
-	rep.Removed, rep.NotRemoved = apply(plan)
+	rep.Removed, rep.NotRemoved = apply(plan, obs.Backends)
 	if len(rep.NotRemoved) > 0 {
 		var names []string
 		for _, f := range rep.NotRemoved {

@@ -2,8 +2,8 @@ package node
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
-	"strings"
 
 	"github.com/vishvananda/netlink"
 
@@ -46,9 +46,10 @@ func (it Item) String() string {
 	return fmt.Sprintf("%s %s (%s)", it.Kind, it.Name, it.Detail)
 }
 
-// buildPlan turns what a host holds into the list of Calico items to remove, in removal order.
-// It never includes foreign objects: every item passes one of package calico's filters.
-func buildPlan(obs *Observed) ([]Item, []string) {
+// buildPlan turns what a host holds into the list of Calico items to remove, in removal order,
+// and the routes with Calico's protocols it leaves alone. It never includes foreign objects: every
+// item passes one of package calico's filters, and a route must lie inside one of pools.
+func buildPlan(obs *Observed, pools []netip.Prefix) ([]Item, []KeptRoute, []string) {
 	var plan []Item
 	var warnings []string
 	rules, chains, w := firewallItems(obs)
@@ -64,7 +65,9 @@ func buildPlan(obs *Observed) ([]Item, []string) {
 			plan = append(plan, Item{Kind: KindIPSet, Name: s})
 		}
 	}
-	plan = append(plan, routeItems(obs.Routes)...)
+	routes, kept, w := routeItems(obs.Routes, pools)
+	plan = append(plan, routes...)
+	warnings = append(warnings, w...)
 	plan = append(plan, linkItems(obs.Links)...)
 	for _, p := range obs.Netns {
 		plan = append(plan, Item{Kind: KindNetns, Name: filepath.Base(p), Detail: p})
@@ -79,7 +82,7 @@ func buildPlan(obs *Observed) ([]Item, []string) {
 		}
 		plan = append(plan, Item{Kind: KindPath, Name: p.Path, Detail: detail, mountPoint: p.MountPoint})
 	}
-	return plan, warnings
+	return plan, kept, warnings
 }
 
 // firewallItems returns the rules outside cali-* chains that are Calico's, then the cali-* chains.
@@ -111,45 +114,6 @@ func firewallItems(obs *Observed) (rules, chains []Item, warnings []string) {
 		}
 	}
 	return rules, chains, warnings
-}
-
-func routeItems(routes []Route) []Item {
-	var out []Item
-	for _, r := range routes {
-		if strings.HasPrefix(r.Dev, "cilium") || strings.HasPrefix(r.Dev, "lxc") {
-			continue // never Calico's, whatever protocol the route carries
-		}
-		rr := r.R
-		out = append(out, Item{Kind: KindRoute, Name: describeRoute(r), route: &rr})
-	}
-	return out
-}
-
-func describeRoute(r Route) string {
-	var b strings.Builder
-	switch r.R.Type {
-	case 6: // RTN_BLACKHOLE
-		b.WriteString("blackhole ")
-	case 7: // RTN_UNREACHABLE
-		b.WriteString("unreachable ")
-	}
-	if r.R.Dst != nil {
-		b.WriteString(r.R.Dst.String())
-	} else {
-		b.WriteString("default")
-	}
-	if r.R.Gw != nil {
-		b.WriteString(" via " + r.R.Gw.String())
-	}
-	if r.Dev != "" {
-		b.WriteString(" dev " + r.Dev)
-	}
-	proto := fmt.Sprint(int(r.R.Protocol))
-	if r.R.Protocol == calico.RouteProtoBird {
-		proto = "bird"
-	}
-	fmt.Fprintf(&b, " proto %s table %d", proto, r.R.Table)
-	return b.String()
 }
 
 // linkItems picks Calico's links. tunl0 is the ipip module's fallback device: it cannot be deleted

@@ -2,6 +2,7 @@ package node
 
 import (
 	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,6 +27,9 @@ func TestSplitRule(t *testing.T) {
 		t.Error("an unterminated quote was accepted")
 	}
 }
+
+// labPools is K3s' cluster CIDR, the one IP pool of the hosts below.
+var labPools = []netip.Prefix{netip.MustParsePrefix("10.42.0.0/16")}
 
 // mixedHost is a node after Calico with Cilium already running: everything Cilium's and K3s' must
 // stay out of the plan.
@@ -64,7 +68,7 @@ func mixedHost() *Observed {
 
 func TestBuildPlanTakesOnlyCalico(t *testing.T) {
 	t.Parallel()
-	plan, warnings := buildPlan(mixedHost())
+	plan, _, warnings := buildPlan(mixedHost(), labPools)
 	if len(warnings) > 0 {
 		t.Errorf("unexpected warnings: %v", warnings)
 	}
@@ -100,7 +104,7 @@ func TestBuildPlanTakesOnlyCalico(t *testing.T) {
 
 func TestBuildPlanTunl0WhenCalicoUsedIt(t *testing.T) {
 	t.Parallel()
-	plan, _ := buildPlan(&Observed{Links: []Link{{Name: "tunl0", Type: "ipip", Up: true, HasAddrs: true}}})
+	plan, _, _ := buildPlan(&Observed{Links: []Link{{Name: "tunl0", Type: "ipip", Up: true, HasAddrs: true}}}, labPools)
 	if len(plan) != 1 || plan[0].Name != "tunl0" {
 		t.Errorf("an up, addressed tunl0 is Calico's IPIP device and must be planned: %v", plan)
 	}
@@ -114,7 +118,7 @@ func TestBuildPlanEmptyHost(t *testing.T) {
 	obs.NFTTables, obs.IPSets = obs.NFTTables[2:], obs.IPSets[2:]
 	obs.Dumps[0].Chains = []string{"INPUT", "FORWARD", "CILIUM_INPUT"}
 	obs.Dumps[0].Rules = []string{obs.Dumps[0].Rules[0], obs.Dumps[0].Rules[3], obs.Dumps[0].Rules[5]}
-	if plan, _ := buildPlan(obs); len(plan) != 0 {
+	if plan, _, _ := buildPlan(obs, labPools); len(plan) != 0 {
 		t.Errorf("a host with only Cilium and K3s objects got a plan: %v", plan)
 	}
 }

@@ -45,6 +45,7 @@ const cleanupPlaybook = `- name: Calico | node cleanup
     - name: Calico | remove leftovers from the node
       calico_remove:
         scope: node
+        pool_cidrs: [10.42.0.0/16]
 `
 
 func TestIntegrationNodeCleanupOverSSH(t *testing.T) {

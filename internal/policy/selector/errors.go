@@ -1,6 +1,9 @@
 package selector
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // ParseError is a syntax error: what was expected and where (a byte offset into the input).
 type ParseError struct {
@@ -10,7 +13,21 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
-	return fmt.Sprintf("selector %q: %s at column %d", e.Input, e.Msg, e.Pos+1)
+	return fmt.Sprintf("selector %s: %s at column %d", quoteShort(e.Input), e.Msg, e.Pos+1)
+}
+
+// maxQuoted is how much of a selector an error message quotes: a long one is cut, with its length.
+const maxQuoted = 120
+
+func quoteShort(s string) string {
+	if len(s) <= maxQuoted {
+		return fmt.Sprintf("%q", s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
 }
 
 func errAt(input string, pos int, format string, args ...any) *ParseError {

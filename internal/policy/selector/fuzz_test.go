@@ -3,6 +3,7 @@ package selector
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,12 @@ func FuzzParse(f *testing.F) {
 		`!(a == 'x' || b == 'y') && c in {'z'}`, `!!!has(a)`, `!(!has(a))`, `a == '"' || b == "'"`,
 		`(a == 'x' && b == 'y') || (a == 'x' && b == 'z')`, `a notin{'x',}`, `(((a == 'x')))`,
 		`projectcalico.org/namespace not in {'kube-system', 'calico-system'}`, `b == b`, `(`, `"x`,
+		// Nesting at and past MaxDepth: refused with an error, never a stack overflow (kept a few KB
+		// long so that mutating them stays fast; TestParseBoundsNesting tries 100000 levels).
+		strings.Repeat("(", 10*MaxDepth), strings.Repeat("!", 10*MaxDepth),
+		strings.Repeat("!(", 10*MaxDepth) + "has(a)" + strings.Repeat(")", 10*MaxDepth),
+		strings.Repeat("(", MaxDepth) + "has(a)" + strings.Repeat(")", MaxDepth),
+		strings.Repeat("(a == 'x' || !(", MaxDepth/2) + "has(b)" + strings.Repeat("))", MaxDepth/2),
 	} {
 		f.Add(s)
 	}

@@ -13,6 +13,11 @@ type Selector struct {
 	Root Node
 }
 
+// MaxDepth bounds how deeply a selector nests: levels of parentheses, and of the &&, || and !
+// operators a tree holds. Real selectors nest a few levels; the bound keeps a hostile or broken one
+// (a policy is user input) from exhausting the stack of the parser and of every walk of its tree.
+const MaxDepth = 100
+
 // Parse parses a Calico selector. Errors are *ParseError values with the offending position.
 func Parse(input string) (*Selector, error) {
 	toks, err := tokenize(input)
@@ -29,6 +34,9 @@ func Parse(input string) (*Selector, error) {
 	}
 	if t := p.peek(); t.kind != tokEOF {
 		return nil, errAt(input, t.start, "unexpected %s after a complete expression", t.kind)
+	}
+	if n := tooDeep(root, 1); n != nil {
+		return nil, errTooDeep(input, n.Span().Start)
 	}
 	return &Selector{Source: input, Root: root}, nil
 }
@@ -58,6 +66,7 @@ type parser struct {
 	input string
 	toks  []token
 	i     int
+	depth int // parentheses open at the current token
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -131,7 +140,11 @@ func (p *parser) primary() (Node, error) {
 	case tokLabel:
 		return p.labelOp(t)
 	case tokLParen:
+		if p.depth++; p.depth > MaxDepth {
+			return nil, errTooDeep(p.input, t.start)
+		}
 		x, err := p.or()
+		p.depth--
 		if err != nil {
 			return nil, err
 		}
@@ -179,6 +192,33 @@ func (p *parser) labelOp(label token) (Node, error) {
 	slices.Sort(values)
 	values = slices.Compact(values)
 	return &InSet{Pos{label.start, end.end}, label.value, values, op.kind == tokNotIn}, nil
+}
+
+func errTooDeep(input string, pos int) *ParseError {
+	return errAt(input, pos, "nests more than %d levels deep (parentheses, &&, ||, !)", MaxDepth)
+}
+
+// tooDeep returns the first node below MaxDepth levels of operators (depth is n's level), or nil.
+// The parser bounds parentheses, so this walk's own depth is bounded too.
+func tooDeep(n Node, depth int) Node {
+	if depth > MaxDepth {
+		return n
+	}
+	var children []Node
+	switch x := n.(type) {
+	case *Not:
+		children = []Node{x.X}
+	case *And:
+		children = x.Xs
+	case *Or:
+		children = x.Xs
+	}
+	for _, c := range children {
+		if deep := tooDeep(c, depth+1); deep != nil {
+			return deep
+		}
+	}
+	return nil
 }
 
 // withSpan widens a node's span to include the parentheses around it.

@@ -2,6 +2,7 @@ package selector
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -126,5 +127,49 @@ func TestText(t *testing.T) {
 	or := and.Xs[1].(*Or)
 	if got := sel.Text(or.Xs[0]); got != `tier starts with 'fe'` {
 		t.Errorf("Text of starts with = %q", got)
+	}
+}
+
+// TestParseBoundsNesting: a selector nested beyond MaxDepth is refused with a short, clear error
+// pointing at where the nesting goes too deep, instead of recursing once per level (a million
+// levels exhaust the stack and kill the module); up to MaxDepth it parses.
+func TestParseBoundsNesting(t *testing.T) {
+	t.Parallel()
+	nest := func(open, leaf, close string, n int) string {
+		return strings.Repeat(open, n) + leaf + strings.Repeat(close, n)
+	}
+	unit := "(a == 'x' || b == 'y' && " // one parenthesis, two levels of operators
+	tooDeep := []struct {
+		in     string
+		maxCol int // the error points at or before this column: where the nesting goes too deep
+	}{
+		{strings.Repeat("(", 100000), MaxDepth + 1},
+		{nest("(", "has(a)", ")", 100000), MaxDepth + 1},
+		{nest("!(", "has(a)", ")", 100000), 2 * (MaxDepth + 1)},
+		{nest(unit, "has(c)", ")", MaxDepth/2+1), len(unit) * (MaxDepth/2 + 1)},
+	}
+	for _, tc := range tooDeep {
+		_, err := Parse(tc.in)
+		var pe *ParseError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "nests more than") {
+			t.Errorf("Parse(%.20q… %d bytes) = %.200v; want an error saying the selector nests too deep", tc.in, len(tc.in), err)
+			continue
+		}
+		if len(err.Error()) > 400 {
+			t.Errorf("the error quotes the whole %d-byte selector: %d bytes", len(tc.in), len(err.Error()))
+		}
+		if pe.Pos < 0 || pe.Pos+1 > tc.maxCol {
+			t.Errorf("Parse(%.20q…): the error points at column %d, past where the nesting goes too deep (%d)", tc.in, pe.Pos+1, tc.maxCol)
+		}
+	}
+	for _, in := range []string{nest("(", "has(a)", ")", MaxDepth), nest("!(", "has(a)", ")", MaxDepth-1)} {
+		sel, err := Parse(in)
+		if err != nil {
+			t.Errorf("Parse of a selector nested %d deep: %.200v", MaxDepth, err)
+			continue
+		}
+		if again, err := Parse(sel.String()); err != nil || !Equal(again.Root, sel.Root) {
+			t.Errorf("the canonical form of a selector nested %d deep does not parse back: %.200v", MaxDepth, err)
+		}
 	}
 }
