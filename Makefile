@@ -56,8 +56,8 @@ demo: deps tools build ## the whole story on the local lab: Calico cluster → m
 	@hack/demo.sh
 
 .PHONY: e2e-kind
-e2e-kind: build ## the e2e features on kind clusters (needs Docker and a registry; skips clearly without)
-	$(GO) test -count=1 -v -timeout 60m ./e2e/migration/ -args --provider=kind
+e2e-kind: deps tools build ## the e2e features on kind: real pods, real Calico and Cilium datapaths (starts its own Docker engine, builds its images once)
+	@hack/e2e-kind.sh
 
 .PHONY: bench
 bench: deps tools build ## measure the tool against its anchors and print the comparison table

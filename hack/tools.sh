@@ -2,8 +2,9 @@
 # Builds the lab's Kubernetes tools from the Go module proxy, once per version, into a cache
 # outside the clone. Prints the directory that holds the binaries. Never downloads a prebuilt binary.
 #
-#   hack/tools.sh            build what is missing, print the bin dir
-#   hack/tools.sh --check    exit 1 (with the missing names) instead of building
+#   hack/tools.sh                 build what is missing, print the bin dir
+#   hack/tools.sh --check         exit 1 (with the missing names) instead of building
+#   hack/tools.sh kind [--check]  the kind tier's: kubelet, kubeadm, kube-proxy and kind (same dir)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,8 +13,14 @@ source "$root/hack/versions.sh"
 
 cache=${CNIMIGRATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cnimigrate}
 bin="$cache/tools/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
-check_only=false
-[[ ${1:-} == --check ]] && check_only=true
+check_only=false kind=false
+for a in "$@"; do
+	case $a in
+	--check) check_only=true ;;
+	kind) kind=true ;;
+	*) echo "usage: hack/tools.sh [kind] [--check]" >&2; exit 2 ;;
+	esac
+done
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -28,8 +35,12 @@ build() {
 	if $check_only; then log "missing: $stamp (run: make tools)"; return 1; fi
 	log "building $stamp ($*) — first build only, cached in $bin afterwards"
 	local start=$SECONDS
-	(cd "$root/hack/tools/$dir" && GOFLAGS=-mod=readonly CGO_ENABLED=0 \
-		go build -trimpath -ldflags "-s -w $ldflags" -o "$out" "$@") >&2
+	# Called as `build … || status=1`, where bash ignores set -e: check the build's status here.
+	if ! (cd "$root/hack/tools/$dir" && GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+		go build -trimpath -ldflags "-s -w $ldflags" -o "$out" "$@") >&2; then
+		log "building $stamp failed (output above)"
+		return 1
+	fi
 	touch "$bin/.$stamp.done"
 	log "built $stamp in $((SECONDS - start)) s"
 }
@@ -42,6 +53,16 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 status=0
+if $kind; then
+	# The node binaries share most packages with the lab's control plane: the Go build cache
+	# compiles them once.
+	build "kube-node-$KUBE_VERSION" kube "$bin/" "$kube_ldflags" \
+		k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kube-proxy || status=1
+	build "kind-$KIND_VERSION" kind "$bin/kind" "" sigs.k8s.io/kind || status=1
+	((status == 0)) || exit 1
+	echo "$bin"
+	exit 0
+fi
 build "etcd-$ETCD_VERSION" etcd "$bin/etcd" "" go.etcd.io/etcd/server/v3 || status=1
 build "kwok-$KWOK_VERSION" kwok "$bin/" "" \
 	sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl || status=1

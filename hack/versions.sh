@@ -5,3 +5,7 @@ KWOK_VERSION=v0.8.0
 CILIUM_VERSION=v1.20.2
 # Calico's v3 tags are not Go module versions; the proxy serves this v3.28.5-era snapshot.
 CALICO_MODULE_VERSION=v1.11.0-cni-plugin.0.20250813170300-a0db560f0520
+# The kind tier (make e2e-kind): kind itself, and the node image's Debian suite.
+KIND_VERSION=v0.33.0
+# CoreDNS of the kind tier (built from its Go module).
+COREDNS_VERSION=v1.15.0

@@ -18,90 +18,108 @@ import (
 )
 
 // The kind tier runs the same scenarios, playbooks and assertions against real kind clusters
-// (real pods, real datapath). It needs a Docker engine and a registry the nodes can pull Calico's
-// and Cilium's images from; where there is none it skips, saying so.
+// (real pods, real datapath). `make e2e-kind` (hack/e2e-kind.sh) starts a Docker engine when none
+// answers, builds the tier's images once (hack/kind/images.sh) and passes them here through
+// CNIMIGRATE_* variables. Run any other way, a missing piece fails the test and names itself:
+// the tier never skips.
 
-// newKindCluster creates a kind cluster from kind-configs/calico.yaml, installs Calico from its
-// released manifests and writes an inventory that reaches the nodes through the docker connection.
-func newKindCluster(ctx context.Context, t *testing.T, name, flavour string) (*cluster, error) {
-	docker, err := lookTool("docker", "CNIMIGRATE_DOCKER")
-	if err == nil {
-		if out, derr := exec.CommandContext(ctx, docker, "info", "--format", "{{.ServerVersion}}").CombinedOutput(); derr != nil {
-			err = fmt.Errorf("no Docker engine answers (docker info: %s)", firstLine(string(out)))
+// kindTier is what the tier needs from its environment.
+type kindTier struct {
+	docker, kind, kubectl string
+	nodeImage             string
+	images                []string // loaded into every node: Calico, Cilium, probes
+	probeImage            string
+}
+
+func kindEnv(ctx context.Context, t *testing.T) kindTier {
+	t.Helper()
+	var k kindTier
+	var err error
+	need := func(name, env string) string {
+		p, e := lookTool(name, env)
+		if e != nil && err == nil {
+			err = e
 		}
+		return p
 	}
+	k.docker, k.kind, k.kubectl = need("docker", "CNIMIGRATE_DOCKER"), need("kind", "CNIMIGRATE_KIND"), need("kubectl", "CNIMIGRATE_KUBECTL")
 	if err != nil {
-		t.Skipf("kind tier skipped: %v. Run `make e2e-kind` on a machine with a Docker engine and a registry", err)
+		t.Fatalf("kind tier: %v. Run it with `make e2e-kind`, which builds and passes every tool", err)
 	}
-	kindPath, err := lookTool("kind", "CNIMIGRATE_KIND")
-	if err != nil {
-		t.Skipf("kind tier skipped: %v (install kind; the suite never downloads it)", err)
+	if out, err := exec.CommandContext(ctx, k.docker, "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		t.Fatalf("kind tier: no Docker engine answers (docker info: %s). `make e2e-kind` starts one", firstLine(string(out)))
 	}
-	kubectl, err := lookTool("kubectl", "CNIMIGRATE_KUBECTL")
-	if err != nil {
-		t.Skipf("kind tier skipped: %v", err)
+	k.nodeImage, k.probeImage = os.Getenv("CNIMIGRATE_KIND_NODE_IMAGE"), os.Getenv("CNIMIGRATE_PROBE_IMAGE")
+	k.images = append(strings.Fields(os.Getenv("CNIMIGRATE_CALICO_IMAGES")), strings.Fields(os.Getenv("CNIMIGRATE_CILIUM_IMAGES"))...)
+	if k.nodeImage == "" || k.probeImage == "" || len(k.images) == 0 {
+		t.Fatal("kind tier: the images are not named (CNIMIGRATE_KIND_NODE_IMAGE, _PROBE_IMAGE, _CALICO_IMAGES, _CILIUM_IMAGES). " +
+			"`make e2e-kind` builds them (hack/kind/images.sh) and sets them")
 	}
-	p := kind.NewProvider().WithName(name).WithPath(kindPath)
+	k.images = append(k.images, k.probeImage)
+	return k
+}
+
+// newKindCluster creates a kind cluster from kind-configs/calico.yaml on the tier's node image,
+// loads the tier's images into its nodes, installs Calico (VXLAN) from its released manifest and
+// writes an inventory that reaches the nodes over SSH, as the production inventory does.
+func newKindCluster(ctx context.Context, t *testing.T, name, flavour string) (*cluster, error) {
+	if flavour != "manifest" {
+		t.Fatalf("kind tier: Calico flavour %q: only the manifest flavour runs on kind (the tigera operator's module is not served)", flavour)
+	}
+	k := kindEnv(ctx, t)
+	p := kind.NewProvider().WithName(name).WithOpts(kind.WithPath(k.kind), kind.WithImage(k.nodeImage))
 	c := &cluster{provider: p, flavour: flavour}
 	kc, err := p.CreateWithConfig(ctx, filepath.Join(repoRoot(t), "kind-configs", "calico.yaml"))
 	if err != nil {
 		return c, fmt.Errorf("kind create: %w", err)
 	}
 	c.kubeconfig = kc
-	if err := installCalicoOnKind(ctx, t, kubectl, kc, flavour); err != nil {
-		return c, err
-	}
-	nodes, err := exec.CommandContext(ctx, kindPath, "get", "nodes", "--name", name).Output()
+	out, err := exec.CommandContext(ctx, k.kind, "get", "nodes", "--name", name).Output()
 	if err != nil {
 		return c, fmt.Errorf("kind get nodes: %w", err)
 	}
-	c.nodes = strings.Fields(string(nodes))
-	c.isolate = func(ctx context.Context, node string) (func(context.Context) error, error) {
-		// A paused node container answers nothing: the docker connection fails on it as SSH does
-		// on a node that is down.
-		if out, err := exec.CommandContext(ctx, docker, "pause", node).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("docker pause %s: %v: %s", node, err, out)
-		}
-		return func(ctx context.Context) error {
-			if out, err := exec.CommandContext(ctx, docker, "unpause", node).CombinedOutput(); err != nil {
-				return fmt.Errorf("docker unpause %s: %v: %s", node, err, out)
-			}
-			return nil
-		}, nil
+	c.nodes = strings.Fields(string(out))
+	if out, err := exec.CommandContext(ctx, k.kind, append([]string{"load", "docker-image", "--name", name}, k.images...)...).CombinedOutput(); err != nil {
+		return c, fmt.Errorf("kind load docker-image: %v: %s", err, out)
 	}
-	c.inventory, err = writeKindInventory(t.TempDir(), c.nodes)
+	if err := installCalicoOnKind(ctx, k.kubectl, kc); err != nil {
+		return c, err
+	}
+	nodes, err := sshIntoKindNodes(ctx, k.docker, t.TempDir(), c.nodes)
+	if err != nil {
+		return c, err
+	}
+	c.isolate = func(ctx context.Context, node string) (func(context.Context) error, error) {
+		return rejectSSH(ctx, nodes.ips[node])
+	}
+	c.inventory, err = writeKindInventory(t.TempDir(), nodes, k.probeImage)
 	return c, err
 }
 
-// installCalicoOnKind applies Calico's released manifests (from the Calico snapshot the Go module
-// proxy serves, like the lab) and waits for calico-node on every node. Our own wait, not the kind
-// provider's: it waits for kindnet, which a cluster without the default CNI never gets.
-func installCalicoOnKind(ctx context.Context, t *testing.T, kubectl, kubeconfig, flavour string) error {
+// installCalicoOnKind applies Calico's released calico.yaml (from the Calico snapshot the Go
+// module proxy serves, like the lab), edited for VXLAN, and waits for calico-node on every node.
+// Our own wait, not the kind provider's: it waits for kindnet, which this cluster never gets.
+func installCalicoOnKind(ctx context.Context, kubectl, kubeconfig string) error {
 	dir, err := calicoManifests(ctx)
 	if err != nil {
 		return err
 	}
-	apply := func(file string) error {
-		out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "-f", file).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("kubectl apply %s: %v: %s", filepath.Base(file), err, out)
-		}
-		return nil
-	}
-	ns := "kube-system"
-	if flavour == "operator" {
-		ns = "calico-system"
-		for _, f := range []string{"tigera-operator.yaml", "custom-resources.yaml"} {
-			if err := apply(filepath.Join(dir, f)); err != nil {
-				return err
-			}
-		}
-	} else if err := apply(filepath.Join(dir, "calico.yaml")); err != nil {
+	raw, err := os.ReadFile(filepath.Join(dir, "calico.yaml"))
+	if err != nil {
 		return err
+	}
+	manifest, err := calicoVXLAN(string(raw), "10.42.0.0/16")
+	if err != nil {
+		return err
+	}
+	apply := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "-f", "-")
+	apply.Stdin = strings.NewReader(manifest)
+	if out, err := apply.CombinedOutput(); err != nil {
+		return fmt.Errorf("kubectl apply calico.yaml (VXLAN): %v: %s", err, out)
 	}
 	return wait.For(ctx, "calico-node ready on every kind node", 10*time.Minute, 5*time.Second,
 		func(ctx context.Context) (bool, string, error) {
-			out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "-n", ns,
+			out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "-n", "kube-system",
 				"rollout", "status", "daemonset/calico-node", "--timeout=1s").CombinedOutput()
 			return err == nil, firstLine(string(out)), nil
 		})
@@ -129,24 +147,80 @@ func calicoManifests(ctx context.Context) (string, error) {
 	return filepath.Join(mod.Dir, "manifests"), nil
 }
 
-// writeKindInventory reaches kind's node containers with community.docker.docker, the same groups
-// as the lab's inventory, and points the roles at kind's admin kubeconfig on the control plane.
-func writeKindInventory(dir string, nodes []string) (string, error) {
+// kindNodes is how the controller reaches the kind nodes over SSH.
+type kindNodes struct {
+	names          []string
+	ips            map[string]string
+	key, knownHost string
+}
+
+// sshIntoKindNodes authorises a fresh key for root on every node (each node's sshd has its own host
+// keys, made at its first boot) and records their host keys: strict host-key checking, as in
+// production. The nodes' addresses are on the kind network, a bridge of our own engine.
+func sshIntoKindNodes(ctx context.Context, docker, dir string, names []string) (kindNodes, error) {
+	n := kindNodes{names: names, ips: map[string]string{}, key: filepath.Join(dir, "id_ed25519"), knownHost: filepath.Join(dir, "known_hosts")}
+	if out, err := exec.CommandContext(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", n.key).CombinedOutput(); err != nil {
+		return n, fmt.Errorf("ssh-keygen: %v: %s", err, out)
+	}
+	pub, err := os.ReadFile(n.key + ".pub")
+	if err != nil {
+		return n, err
+	}
+	var known strings.Builder
+	for _, node := range names {
+		ip, err := exec.CommandContext(ctx, docker, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", node).Output()
+		if err != nil || strings.TrimSpace(string(ip)) == "" {
+			return n, fmt.Errorf("address of kind node %s: %v", node, err)
+		}
+		n.ips[node] = strings.TrimSpace(string(ip))
+		add := exec.CommandContext(ctx, docker, "exec", "-i", node, "sh", "-c",
+			"mkdir -p -m 0700 /root/.ssh && cat >>/root/.ssh/authorized_keys && chmod 0600 /root/.ssh/authorized_keys")
+		add.Stdin = strings.NewReader(string(pub))
+		if out, err := add.CombinedOutput(); err != nil {
+			return n, fmt.Errorf("authorise the controller's key on %s: %v: %s", node, err, out)
+		}
+		var hostKey []byte
+		err = wait.For(ctx, "sshd host key on kind node "+node, time.Minute, time.Second, func(ctx context.Context) (bool, string, error) {
+			hostKey, err = exec.CommandContext(ctx, docker, "exec", node, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").Output()
+			return err == nil && len(hostKey) > 0, fmt.Sprint(err), nil
+		})
+		if err != nil {
+			return n, err
+		}
+		f := strings.Fields(string(hostKey))
+		fmt.Fprintf(&known, "%s %s %s\n", n.ips[node], f[0], f[1])
+	}
+	return n, os.WriteFile(n.knownHost, []byte(known.String()), 0o600)
+}
+
+// writeKindInventory reaches the kind nodes over SSH with the same groups as the lab's and the
+// production inventory's, and points the roles at kubeadm's admin kubeconfig and containerd's
+// config where kind puts them.
+func writeKindInventory(dir string, n kindNodes, probeImage string) (string, error) {
 	servers, agents := map[string]any{}, map[string]any{}
-	for _, n := range nodes {
-		if strings.HasSuffix(n, "-control-plane") {
-			servers[n] = map[string]any{"k3s_node_name": n}
+	for _, name := range n.names {
+		host := map[string]any{"ansible_host": n.ips[name], "k3s_node_name": name}
+		if strings.HasSuffix(name, "-control-plane") {
+			servers[name] = host
 		} else {
-			agents[n] = map[string]any{"k3s_node_name": n}
+			agents[name] = host
 		}
 	}
 	inv := map[string]any{"all": map[string]any{"children": map[string]any{"k3s_cluster": map[string]any{
 		"vars": map[string]any{
-			"ansible_connection":         "community.docker.docker",
-			"ansible_python_interpreter": "auto_silent",
-			"k3s_kubeconfig":             "/etc/kubernetes/admin.conf",
-			"k3s_cluster_cidr":           "10.42.0.0/16",
-			"k3s_service_cidr":           "10.43.0.0/16",
+			"ansible_user":                 "root",
+			"ansible_ssh_private_key_file": n.key,
+			"ansible_ssh_common_args":      "-o UserKnownHostsFile=" + n.knownHost + " -o StrictHostKeyChecking=yes",
+			"ansible_python_interpreter":   "/usr/bin/python3",
+			"k3s_kubeconfig":               "/etc/kubernetes/admin.conf",
+			"k3s_containerd_config":        "/etc/containerd/config.toml",
+			"k3s_cluster_cidr":             "10.42.0.0/16",
+			"k3s_service_cidr":             "10.43.0.0/16",
+			// connectivity_check's probe pods run the tier's own image (built here, loaded into
+			// every node); nothing outside the machine is reachable, so no external probe.
+			"cni_verify_images":            map[string]any{"client": probeImage, "echo": probeImage},
+			"cni_verify_external_target":   "",
+			"cni_verify_external_dns_name": "",
 		},
 		"children": map[string]any{"servers": map[string]any{"hosts": servers}, "agents": map[string]any{"hosts": agents}},
 	}}}}
