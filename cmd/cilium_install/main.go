@@ -20,7 +20,7 @@ var spec = ansible.Spec{
 		"chart_ref":               {Type: ansible.TypeStr, Default: defaults.CiliumChartName},
 		"chart_repo_url":          {Type: ansible.TypeStr, Default: defaults.CiliumChartRepoURL},
 		"chart_version":           {Type: ansible.TypeStr},
-		"values":                  {Type: ansible.TypeDict, Aliases: []string{"release_values"}},
+		"values":                  {Type: ansible.TypeDict, Aliases: []string{"release_values"}, Masked: true},
 		"values_files":            {Type: ansible.TypeList, Elements: ansible.TypePath, Default: []string{}},
 		"mode":                    {Type: ansible.TypeStr, Default: "fresh", Choices: []string{"fresh", "migration", "finalize"}},
 		"pod_cidr":                {Type: ansible.TypeStr},
@@ -73,6 +73,8 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	if err := req.Decode(&a); err != nil {
 		return nil, err
 	}
+	// Secrets in the values (a TLS key, a password in extraEnv) never come back in the result.
+	req.AddNoLogValues(cilium.SecretStrings(a.Values, a.ValuesFiles)...)
 	timeout, err := cilium.ParseTimeout(a.Timeout)
 	if err != nil {
 		return nil, err

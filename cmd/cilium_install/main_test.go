@@ -77,3 +77,40 @@ func runModule(t *testing.T, args map[string]any) map[string]any {
 	}
 	return res
 }
+
+// Helm values can hold secrets (a TLS key, a password in extraEnv). Neither the values nor a
+// kubeconfig pasted where its path belongs may come back in what Ansible prints at -v and records
+// in callback plugins: not in invocation, msg, warnings or anywhere else in the result.
+func TestSecretsNeverEchoed(t *testing.T) {
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(unreachableKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "K10c0ffee-not-for-logs::server:0123456789abcdef"
+	values := map[string]any{
+		"hubble":   map[string]any{"tls": map[string]any{"server": map[string]any{"key": secret}}},
+		"extraEnv": []any{map[string]any{"name": "DB_PASSWORD", "value": secret}},
+	}
+	cases := []struct {
+		name string
+		args map[string]any
+	}{
+		{"values", map[string]any{"values": values, "kubeconfig": kubeconfig}},
+		{"values under their alias", map[string]any{"release_values": values, "kubeconfig": kubeconfig}},
+		{"values with bad input", map[string]any{"release_values": values, "mode": "replace"}},
+		{"kubeconfig contents as its path", map[string]any{"kubeconfig": strings.ReplaceAll(unreachableKubeconfig, "token: t", "token: "+secret)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runModule(t, tc.args)
+			if res["failed"] != true {
+				t.Fatalf("want a failure (nothing to reach), got %v", res)
+			}
+			b, _ := json.Marshal(res)
+			if strings.Contains(string(b), secret) || strings.Contains(string(b), "not-for-logs") {
+				t.Errorf("the secret is in the module's result:\n%s", b)
+			}
+		})
+	}
+}

@@ -39,7 +39,7 @@ func repoRoot(t *testing.T) string {
 func requireModules(t *testing.T) string {
 	t.Helper()
 	lib := filepath.Join(repoRoot(t), "library")
-	for _, m := range []string{"cilium_install", "calico_remove", "pod_restart", "connectivity_check", "migration_state"} {
+	for _, m := range []string{"cilium_install", "calico_remove", "pod_restart", "connectivity_check", "migration_state", "k3s_config_info"} {
 		if _, err := os.Stat(filepath.Join(lib, m)); err != nil {
 			t.Fatalf("module binary library/%s is missing: run `make build` first (%v)", m, err)
 		}

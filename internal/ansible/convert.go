@@ -55,6 +55,11 @@ func coerce(name string, t Type, v any) (any, string, error) {
 		s, warn, err = toStr(v)
 		out = s
 		if err == nil && t == TypePath {
+			if strings.ContainsAny(s, "\r\n") {
+				// A file's contents (a kubeconfig) pasted where its path belongs: refuse without
+				// repeating it (the invocation masks it too).
+				err = fmt.Errorf("a path has one line, this value has several (a file's contents instead of its path?) and is not shown")
+			}
 			out = expandPath(s)
 		}
 	case TypeBool:

@@ -1,26 +1,54 @@
 package ansible
 
 import (
+	"sort"
 	"strings"
 )
 
 // maskedValue is what Ansible shows in invocation.module_args for no_log options.
 const maskedValue = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
-// mask returns the options as shown in invocation.module_args: no_log options masked, everything
-// masked when the task itself is no_log.
+// mask returns the options as shown in invocation.module_args: no_log and masked options (named
+// directly or by an alias) masked, a path option holding anything but one-line paths masked (a
+// kubeconfig's contents pasted where its path belongs), everything masked when the task itself is
+// no_log.
 func mask(spec Spec, params map[string]any, all bool) map[string]any {
 	out := make(map[string]any, len(params))
 	for k, v := range params {
 		if strings.HasPrefix(k, internalPfx) {
 			continue
 		}
-		if (all || spec.Options[k].NoLog) && v != nil {
+		opt := spec.option(k)
+		if v != nil && (all || opt.NoLog || opt.Masked || !pathLike(opt, v)) {
 			v = maskedValue
 		}
 		out[k] = v
 	}
 	return out
+}
+
+// pathLike reports whether v, given for opt, is what a path option should hold: one-line strings.
+// Options of other types are always "path-like".
+func pathLike(opt Option, v any) bool {
+	oneLine := func(e any) bool {
+		s, ok := e.(string)
+		return ok && !strings.ContainsAny(s, "\r\n")
+	}
+	switch {
+	case opt.Type == TypePath:
+		return oneLine(v)
+	case opt.Type == TypeList && opt.Elements == TypePath:
+		list, ok := v.([]any)
+		if !ok {
+			return oneLine(v) // a comma-separated string
+		}
+		for _, e := range list {
+			if !oneLine(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // maskNoLog masks unvalidated raw options when validation failed and no spec lookup is reliable:
@@ -67,11 +95,14 @@ func collectStrings(v any, out *[]string) {
 }
 
 // sanitize replaces every occurrence of a secret in the result's strings with "********", as
-// Ansible's remove_values does. invocation was masked already.
+// Ansible's remove_values does. invocation was masked already. Longer secrets go first, so that a
+// secret holding a shorter one is not left half replaced.
 func sanitize(v map[string]any, secrets []string) {
 	if len(secrets) == 0 {
 		return
 	}
+	secrets = append([]string(nil), secrets...)
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	for k, e := range v {
 		if k == "invocation" {
 			continue
@@ -109,6 +140,11 @@ func scrub(v any, secrets []string) any {
 		return x
 	case Diff:
 		x.Before, x.After = scrub(x.Before, secrets).(string), scrub(x.After, secrets).(string)
+		return x
+	case []Deprecation:
+		for i := range x {
+			x[i].Msg = scrub(x[i].Msg, secrets).(string)
+		}
 		return x
 	}
 	return v

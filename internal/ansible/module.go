@@ -19,6 +19,18 @@ type Request struct {
 	// Params holds every option of the spec, coerced to its type (int as int64, float as float64,
 	// list as []any, dict as map[string]any), defaults filled in, absent options as nil.
 	Params map[string]any
+	noLog  []string
+}
+
+// AddNoLogValues names strings the module found to be secret while it ran (a password inside
+// free-form values, a token read from a file), as AnsibleModule.no_log_values.add does: each is
+// replaced by "********" wherever it appears in the result, even when the module fails.
+func (r *Request) AddNoLogValues(values ...string) {
+	for _, v := range values {
+		if v != "" {
+			r.noLog = append(r.noLog, v)
+		}
+	}
 }
 
 // Decode fills a struct (with json tags named like the options) from the validated options.
@@ -136,7 +148,7 @@ func run(ctx context.Context, argv []string, spec Spec, h Handler, out map[strin
 	} else {
 		out["failed"] = false
 	}
-	sanitize(out, secrets(spec, params))
+	sanitize(out, append(secrets(spec, params), req.noLog...))
 	return err != nil
 }
 

@@ -97,7 +97,7 @@ func optionDrift(name string, opt Option, doc sidecarOption) []string {
 	diff("type", docType, typ)
 	diff("required", doc.Required, opt.Required)
 	diff("elements", doc.Elements, string(opt.Elements))
-	diff("no_log", doc.NoLog, opt.NoLog)
+	diff("no_log", doc.NoLog, opt.NoLog || opt.Masked) // both keep the value out of invocation
 	diff("aliases", sortedOrNil(doc.Aliases), sortedOrNil(opt.Aliases))
 	var docChoices []string
 	for _, c := range doc.Choices {

@@ -28,7 +28,14 @@ type Option struct {
 	Default  any      // nil means "no default": the option is absent (null) when not given
 	Choices  []string // allowed values (for lists: allowed elements)
 	Aliases  []string
-	NoLog    bool
+	// NoLog hides the option as Ansible's no_log does: invocation.module_args shows it masked and
+	// every string it holds is replaced by "********" wherever else it appears in the result.
+	NoLog bool
+	// Masked hides the option in invocation.module_args like NoLog, but leaves its strings alone in
+	// the rest of the result: for free-form data (Helm values) that may hold a secret among many
+	// ordinary words ("cilium", "vxlan") which NoLog would blank out of every message and diff. The
+	// module names the secrets it finds in such data with Request.AddNoLogValues.
+	Masked   bool
 	Elements Type // element type for TypeList
 }
 
@@ -134,6 +141,21 @@ func (s *Spec) Validate(raw map[string]any) (params map[string]any, flags Flags,
 }
 
 func (s *Spec) has(name string) bool { _, ok := s.Options[name]; return ok }
+
+// option returns the option a name or an alias stands for (the zero Option when none).
+func (s *Spec) option(name string) Option {
+	if opt, ok := s.Options[name]; ok {
+		return opt
+	}
+	for _, opt := range s.Options {
+		for _, a := range opt.Aliases {
+			if a == name {
+				return opt
+			}
+		}
+	}
+	return Option{}
+}
 
 // names returns option names sorted, for deterministic validation order and messages.
 func (s *Spec) names() []string {

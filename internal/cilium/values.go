@@ -144,6 +144,9 @@ func normalizeAny(v any) (any, error) {
 // not merely the name of one (secretName, keyFile, ...).
 func secretKey(k string) bool {
 	l := strings.ToLower(k)
+	if strings.HasPrefix(l, "existing") { // existingSecret: the name of a Secret that holds it
+		return false
+	}
 	for _, notSecret := range []string{"name", "namespace", "ref", "file", "path", "enabled", "publickey", "id"} {
 		if strings.HasSuffix(l, notSecret) {
 			return false
@@ -163,25 +166,54 @@ func maskSecrets(v any) any {
 }
 
 func maskWalk(v any, secret bool) any {
+	return secretWalk(v, secret, func(string) any { return masked })
+}
+
+// secretWalk returns a copy of v in which hide replaces every non-empty string that is secret:
+// under a secret-looking key, or the value of a name/value pair whose name looks secret (extraEnv:
+// [{name: DB_PASSWORD, value: ...}]). secret says v itself is under such a key.
+func secretWalk(v any, secret bool, hide func(string) any) any {
 	switch x := v.(type) {
 	case map[string]any:
+		name, _ := x["name"].(string)
+		pairSecret := name != "" && secretKey(name)
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = maskWalk(e, secret || secretKey(k))
+			out[k] = secretWalk(e, secret || secretKey(k) || (pairSecret && k == "value"), hide)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = maskWalk(e, secret)
+			out[i] = secretWalk(e, secret, hide)
 		}
 		return out
 	case string:
 		if secret && x != "" {
-			return masked
+			return hide(x)
 		}
 	}
 	return v
+}
+
+// SecretStrings lists the secret strings (as maskSecrets sees them) of values and of the values
+// files, so that the module can keep them out of everything it reports (an error from Helm can
+// quote a value). A file that cannot be read is skipped: the run reports it.
+func SecretStrings(values map[string]any, files []string) []string {
+	var out []string
+	collect := func(s string) any { out = append(out, s); return s }
+	secretWalk(values, false, collect)
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		m := map[string]any{}
+		if yaml.Unmarshal(data, &m) == nil {
+			secretWalk(m, false, collect)
+		}
+	}
+	return out
 }
 
 // toYAML renders values for a diff (sorted keys); an empty map renders as "{}\n".

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -101,6 +102,7 @@ func TestMaskSecrets(t *testing.T) {
 	in := map[string]any{
 		"tls":          map[string]any{"ca": map[string]any{"cert": "CERT", "key": "KEY"}},
 		"encryption":   map[string]any{"ipsec": map[string]any{"secretName": "cilium-ipsec-keys"}},
+		"hubble":       map[string]any{"tls": map[string]any{"server": map[string]any{"existingSecret": "hubble-server-certs"}}},
 		"clustermesh":  map[string]any{"apiserver": map[string]any{"etcd": map[string]any{"password": "pw"}}},
 		"extraSecrets": map[string]any{"token": "t", "nested": []any{"x"}},
 		"emptyKey":     "",
@@ -111,6 +113,7 @@ func TestMaskSecrets(t *testing.T) {
 		"tls.ca.cert":                         "CERT",
 		"tls.ca.key":                          masked,
 		"encryption.ipsec.secretName":         "cilium-ipsec-keys",
+		"hubble.tls.server.existingSecret":    "hubble-server-certs",
 		"clustermesh.apiserver.etcd.password": masked,
 		"extraSecrets.token":                  masked,
 		"emptyKey":                            "",
@@ -148,5 +151,28 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The secrets of values and values files are what the module keeps out of its whole result; an
+// environment entry whose name says it is a password is one, whatever its value's key is called.
+func TestSecretStrings(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(file, []byte("clustermesh:\n  apiserver:\n    etcd:\n      password: from-file\nrouting: vxlan\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]any{
+		"hubble":   map[string]any{"tls": map[string]any{"server": map[string]any{"key": "tls-key", "cert": "CERT"}}},
+		"extraEnv": []any{map[string]any{"name": "DB_PASSWORD", "value": "env-secret"}, map[string]any{"name": "LOG", "value": "debug"}},
+	}
+	got := SecretStrings(values, []string{file, filepath.Join(t.TempDir(), "missing.yaml")})
+	sort.Strings(got)
+	if want := []string{"env-secret", "from-file", "tls-key"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("SecretStrings = %v, want %v", got, want)
+	}
+	shown := maskSecrets(values).(map[string]any)
+	if env := shown["extraEnv"].([]any); env[0].(map[string]any)["value"] != masked || env[1].(map[string]any)["value"] != "debug" {
+		t.Errorf("extraEnv shown as %v", env)
 	}
 }

@@ -12,6 +12,11 @@ const (
 	K3sServiceCIDR     = "10.43.0.0/16"
 	StandardCNIConfDir = "/etc/cni/net.d"
 	StandardCNIBinDir  = "/opt/cni/bin"
+	// K3s' config file (drop-ins in K3sConfigFile + ".d") and the systemd units of a server and an
+	// agent, as K3s' install script writes them.
+	K3sConfigFile = "/etc/rancher/k3s/config.yaml"
+	K3sServerUnit = "/etc/systemd/system/k3s.service"
+	K3sAgentUnit  = "/etc/systemd/system/k3s-agent.service"
 )
 
 // Client rate limits: above client-go's 5/10 so that parallel work is not throttled by the client.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 	"github.com/cnimigrate/cnimigrate/internal/nethost"
@@ -18,17 +17,37 @@ func (l *Lab) populateHosts(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read lab kubeconfig: %w", err)
 	}
+	tokens, err := newK3sTokens()
+	if err != nil {
+		return err
+	}
 	hosts := l.hosts.List()
 	return parallel.Each(len(l.nodes), populateParallel, func(i int) error {
-		return l.populateHost(ctx, hosts[i], l.nodes[i], kubeconfig)
+		k3s := k3sHostFiles(l.nodes[i], l.nodes[0], tokens)
+		return l.populateHost(ctx, hosts[i], l.nodes[i], kubeconfig, k3s)
 	})
 }
 
 // populateParallel bounds how many node hosts get their files and Calico leftovers at once.
 const populateParallel = 8
 
-func (l *Lab) populateHost(ctx context.Context, h nethost.Host, n Node, kubeconfig []byte) error {
-	if err := writeHostFiles(h, n, l.cfg.Calico, kubeconfig); err != nil {
+// HostPath is where a node host's file lives on this machine, for tests that look at a node's
+// files or change them as an operator would ("" for an unknown node or a lab without node hosts).
+// Only paths in the per-host directories (K3s', CNI's, Calico's, the systemd units) are the host's own.
+func (l *Lab) HostPath(node, path string) string {
+	if l.hosts == nil {
+		return ""
+	}
+	for _, h := range l.hosts.List() {
+		if h.Name == node {
+			return h.Path(path)
+		}
+	}
+	return ""
+}
+
+func (l *Lab) populateHost(ctx context.Context, h nethost.Host, n Node, kubeconfig []byte, k3s []hostFile) error {
+	if err := writeHostFiles(h, n, l.cfg.Calico, kubeconfig, k3s); err != nil {
 		return fmt.Errorf("node host %s: %w", n.Name, err)
 	}
 	if l.cfg.Calico == CalicoNone {
@@ -48,12 +67,10 @@ type hostFile struct {
 	data string
 }
 
-// writeHostFiles writes the host's files through its root (the bind-mounted per-host dirs).
-func writeHostFiles(h nethost.Host, n Node, flavour Calico, kubeconfig []byte) error {
-	files := []hostFile{
-		{defaults.K3sContainerdTOML, 0o644, containerdTOML},
-		{"/etc/rancher/k3s/config.yaml", 0o644, k3sConfig(n.Role)},
-	}
+// writeHostFiles writes the host's files through its root (the bind-mounted per-host dirs): K3s'
+// own (k3s), containerd's config, a server's kubeconfig, Calico's files when it is installed.
+func writeHostFiles(h nethost.Host, n Node, flavour Calico, kubeconfig []byte, k3s []hostFile) error {
+	files := append([]hostFile{{defaults.K3sContainerdTOML, 0o644, containerdTOML}}, k3s...)
 	if n.Role == RoleServer {
 		files = append(files, hostFile{defaults.K3sKubeconfig, 0o600, string(kubeconfig)})
 	}
@@ -119,21 +136,6 @@ version = 2
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
   SystemdCgroup = true
 `
-
-// k3sConfig is /etc/rancher/k3s/config.yaml of a K3s node prepared for Calico.
-func k3sConfig(r Role) string {
-	if r == RoleAgent {
-		return "# k3s agent configuration (cnimigrate lab)\n"
-	}
-	return strings.Join([]string{
-		"# k3s server configuration (cnimigrate lab)",
-		"flannel-backend: none",
-		"disable-network-policy: true",
-		"cluster-cidr: " + defaults.K3sClusterCIDR,
-		"service-cidr: " + defaults.K3sServiceCIDR,
-		"",
-	}, "\n")
-}
 
 // calicoConflist is what Calico's install-cni writes from calico.yaml's cni_network_config.
 func calicoConflist(node string) string {

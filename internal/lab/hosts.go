@@ -41,7 +41,8 @@ func (l *Lab) beginHosts(ctx context.Context) error {
 	for _, n := range planNodes(l.cfg.Servers, l.cfg.Agents, make([]string, l.cfg.Servers+l.cfg.Agents)) {
 		names = append(names, n.Name)
 	}
-	hs, err := nethost.Begin(ctx, nethost.Config{Names: names, WorkDir: l.cfg.WorkDir})
+	dirs := append(append([]string{}, nethost.DefaultDirs...), k3sHostDirs...)
+	hs, err := nethost.Begin(ctx, nethost.Config{Names: names, WorkDir: l.cfg.WorkDir, Dirs: dirs})
 	if err != nil {
 		return err
 	}
