@@ -48,6 +48,7 @@ func (m *migration) run(ctx context.Context, t *testing.T, book string, extra ma
 type runOptions struct {
 	stopSignal syscall.Signal // sent to ansible-playbook's process group when ctx ends (0: SIGTERM)
 	quiet      bool           // do not copy Ansible's output into the test log on failure
+	allTags    bool           // run every task, not only --tags cni (playbooks other than site.yml)
 }
 
 func (m *migration) runWith(ctx context.Context, t *testing.T, book string, extra map[string]any, o runOptions) (*playbook.Result, error) {
@@ -67,9 +68,13 @@ func (m *migration) runWith(ctx context.Context, t *testing.T, book string, extr
 		t.Fatalf("create ansible log: %v", err)
 	}
 	defer logFile.Close()
+	tags := []string{"cni"}
+	if o.allTags {
+		tags = nil
+	}
 	res, err := playbook.Run(ctx, playbook.Params{
 		Dir: m.root, Inventory: m.cluster.inventory, Playbook: book, ExtraVars: vars,
-		Tags: []string{"cni"}, Library: []string{m.library}, Output: logFile, StopSignal: o.stopSignal,
+		Tags: tags, Library: []string{m.library}, Output: logFile, StopSignal: o.stopSignal,
 	})
 	if err != nil && !o.quiet {
 		out, _ := os.ReadFile(logPath)

@@ -199,15 +199,22 @@ fill_node() {
 # since that module replaces its API package with a local path). VXLAN only: no BIRD in node.
 calico_images() {
 	runtime_image
-	local src tag bin=$cache/tools/calico-$CALICO_MODULE_VERSION
+	local src tag bin=$cache/tools/calico-$CALICO_MODULE_VERSION-api-$CALICO_API_VERSION
 	src=$(moddir "github.com/projectcalico/calico@$CALICO_MODULE_VERSION")
 	tag=$(sed -n 's#^ *image: docker.io/calico/node:\(v[^ ]*\)$#\1#p' "$src/manifests/calico.yaml" | head -1)
 	[[ -n $tag ]] || { log "no calico/node image in $src/manifests/calico.yaml"; return 1; }
 	if [[ ! -f $bin/.done ]]; then
 		local build=$work/calico-src
 		rm -rf "$build" && mkdir -p "$build" "$bin" && cp -r "$src/." "$build/" && chmod -R u+w "$build"
+		# The snapshot replaces its API types with its nested ./api module, which a module zip leaves
+		# out, and the proxy does not serve that module at the snapshot's commit. The nearest version
+		# it serves that compiles with v3.28's code is July 2024's (v3.30's does not); with it,
+		# structured-merge-diff must stay at the version Kubernetes 0.29 (Calico's) was built with.
+		(cd "$build" && go mod edit \
+			-replace "github.com/projectcalico/api=github.com/projectcalico/api@$CALICO_API_VERSION" \
+			-replace sigs.k8s.io/structured-merge-diff/v4=sigs.k8s.io/structured-merge-diff/v4@v4.4.1)
 		timed "Calico $tag binaries (calico-node, calico CNI + install, kube-controllers)" bash -c "cd '$build' &&
-			export GOFLAGS=-mod=readonly CGO_ENABLED=0 &&
+			export GOFLAGS=-mod=mod CGO_ENABLED=0 &&
 			go build -trimpath -ldflags='-s -X github.com/projectcalico/calico/pkg/buildinfo.Version=$tag' -o '$bin/calico-node' ./node/cmd/calico-node &&
 			go build -trimpath -ldflags=-s -o '$bin/mountns' ./node/cmd/mountns &&
 			go build -trimpath -ldflags=-s -o '$bin/calico' ./cni-plugin/cmd/calico &&
@@ -222,6 +229,10 @@ calico_images() {
 	# calico/node: the upstream image's runit layout (rc.local, service dirs) from the module.
 	ctx=$(mktemp -d)
 	cp -r "$bin/node-filesystem" "$ctx/filesystem" && cp "$bin/calico-node" "$bin/mountns" "$ctx/"
+	# Module zips keep no exec bits: runit's scripts must be executable again.
+	chmod -R u+w,a+rX "$ctx/filesystem"
+	chmod 0755 "$ctx"/filesystem/sbin/* "$ctx/filesystem/etc/rc.local" "$ctx"/filesystem/etc/service/available/*/run
+	find "$ctx/filesystem/etc/service/available" -path '*/log/run' -exec chmod 0755 {} +
 	cat >"$ctx/Dockerfile" <<-DOCKERFILE
 	FROM $CALICO_NODE_BASE
 	COPY filesystem/etc/ /etc/
@@ -286,6 +297,7 @@ cilium_images() {
 	have "$agent_base" || timed "$agent_base (Debian $suite + clang-19 for Cilium's BPF)" rootfs_image "$agent_base" "$cilium_agent_pkgs"
 	ctx=$(mktemp -d)
 	cp -r "$bin/usr" "$bin/var" "$bin/init-container.sh" "$bin/install-plugin.sh" "$bin/cni-uninstall.sh" "$ctx/"
+	chmod 0755 "$ctx"/*.sh # module zips keep no exec bits
 	cat >"$ctx/Dockerfile" <<-DOCKERFILE
 	FROM $agent_base
 	RUN ln -sf clang-19 /usr/bin/clang && ln -sf llc-19 /usr/bin/llc
