@@ -70,7 +70,11 @@ up() {
 }
 
 down() {
-	local pid
+	local pid bridges=()
+	# The bridges of its networks (kind's): dockerd leaves them, and their FORWARD rules, behind.
+	if answers "$sock"; then
+		mapfile -t bridges < <(DOCKER_HOST=$sock docker network ls -q --filter driver=bridge | sed 's/^/br-/')
+	fi
 	if [[ -f $run/docker.pid ]] && pid=$(cat "$run/docker.pid") && kill -0 "$pid" 2>/dev/null; then
 		log "stopping dockerd (pid $pid)"
 		kill -TERM "$pid"
@@ -85,6 +89,15 @@ down() {
 		iptables -w -t "$t" -S 2>/dev/null | awk '/^-N DOCKER/ { print $2 }' | while read -r chain; do
 			iptables -w -t "$t" -F "$chain" && iptables -w -t "$t" -X "$chain" || true
 		done
+	done
+	local br
+	for br in "${bridges[@]}"; do
+		[[ -e /sys/class/net/$br ]] || continue
+		for t in filter nat; do
+			iptables -w -t "$t" -S 2>/dev/null | awk -v br="$br" '/^-A / && index($0, " " br " ") { $1 = "-D"; print }' |
+				while read -r rule; do eval "iptables -w -t $t $rule" || true; done
+		done
+		ip link del "$br" 2>/dev/null || true
 	done
 	if [[ -f $state/forward-policy ]]; then
 		iptables -w -P FORWARD "$(cat "$state/forward-policy")"
