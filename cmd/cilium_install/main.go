@@ -31,6 +31,8 @@ var spec = ansible.Spec{
 		"hubble":                  {Type: ansible.TypeBool, Default: true},
 		"service_cidr":            {Type: ansible.TypeStr, Default: defaults.K3sServiceCIDR},
 		"cluster_cidr":            {Type: ansible.TypeStr, Default: defaults.K3sClusterCIDR},
+		"cni_conf_dir":            {Type: ansible.TypePath},
+		"cni_bin_dir":             {Type: ansible.TypePath},
 		"patch_calico_autodetect": {Type: ansible.TypeBool, Default: false},
 		"wait":                    {Type: ansible.TypeBool, Default: false},
 		"timeout":                 {Type: ansible.TypeStr, Default: "5m", Aliases: []string{"wait_timeout"}},
@@ -58,6 +60,8 @@ type args struct {
 	Hubble                bool           `json:"hubble"`
 	ServiceCIDR           string         `json:"service_cidr"`
 	ClusterCIDR           string         `json:"cluster_cidr"`
+	CNIConfDir            string         `json:"cni_conf_dir"`
+	CNIBinDir             string         `json:"cni_bin_dir"`
 	PatchCalicoAutodetect bool           `json:"patch_calico_autodetect"`
 	Wait                  bool           `json:"wait"`
 	Timeout               string         `json:"timeout"`
@@ -84,8 +88,9 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 		ChartRepoURL: a.ChartRepoURL, ChartVersion: a.ChartVersion, Values: a.Values, ValuesFiles: a.ValuesFiles,
 		Mode: cilium.Mode(a.Mode), PodCIDR: a.PodCIDR, TunnelPort: a.TunnelPort, K8sServiceHost: a.K8sServiceHost,
 		K8sServicePort: a.K8sServicePort, KubeProxyReplacement: a.KubeProxyReplacement, Hubble: a.Hubble,
-		ServiceCIDR: a.ServiceCIDR, ClusterCIDR: a.ClusterCIDR, PatchCalicoAutodetect: a.PatchCalicoAutodetect,
-		Wait: a.Wait, Timeout: timeout, RollbackOnFailure: a.RollbackOnFailure, Kubeconfig: a.Kubeconfig,
+		ServiceCIDR: a.ServiceCIDR, ClusterCIDR: a.ClusterCIDR, CNIConfDir: a.CNIConfDir, CNIBinDir: a.CNIBinDir,
+		PatchCalicoAutodetect: a.PatchCalicoAutodetect,
+		Wait:                  a.Wait, Timeout: timeout, RollbackOnFailure: a.RollbackOnFailure, Kubeconfig: a.Kubeconfig,
 		Context: a.Context, CheckMode: req.CheckMode, Diff: req.Diff,
 	}
 	out, err := cilium.Run(ctx, p)

@@ -4,12 +4,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/cnimigrate/cnimigrate/internal/ansible"
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
 	"github.com/cnimigrate/cnimigrate/internal/nodemigrate"
+	"github.com/cnimigrate/cnimigrate/internal/state"
 )
 
 var spec = ansible.Spec{
@@ -23,6 +27,8 @@ var spec = ansible.Spec{
 		"bare_pods":       {Type: ansible.TypeStr, Default: "fail", Choices: []string{"fail", "skip", "evict"}},
 		"agent_namespace": {Type: ansible.TypeStr, Default: defaults.CiliumNamespace},
 		"agent_selector":  {Type: ansible.TypeStr, Default: defaults.CiliumAgentSelector},
+		"state_configmap": {Type: ansible.TypeStr, Default: defaults.MigrationStateConfigMap},
+		"state_namespace": {Type: ansible.TypeStr, Default: defaults.MigrationStateNamespace},
 		"kubeconfig":      {Type: ansible.TypePath},
 		"context":         {Type: ansible.TypeStr},
 	},
@@ -36,6 +42,8 @@ type args struct {
 	BarePods       string         `json:"bare_pods"`
 	AgentNamespace string         `json:"agent_namespace"`
 	AgentSelector  string         `json:"agent_selector"`
+	StateConfigMap string         `json:"state_configmap"`
+	StateNamespace string         `json:"state_namespace"`
 	Kubeconfig     string         `json:"kubeconfig"`
 	Context        string         `json:"context"`
 }
@@ -47,8 +55,8 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	if err := req.Decode(&a); err != nil {
 		return nil, err
 	}
-	if a.Timeout < 1 {
-		return nil, fmt.Errorf("timeout must be at least 1 second, got %d", a.Timeout)
+	if err := a.validate(); err != nil {
+		return nil, err
 	}
 	clients, err := k8s.New(a.Kubeconfig, a.Context)
 	if err != nil {
@@ -56,17 +64,35 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	}
 	p := nodemigrate.Parameters{Node: a.Node, State: a.State, Timeout: time.Duration(a.Timeout) * time.Second,
 		Labels: stringify(a.Labels), BarePods: a.BarePods, AgentNamespace: a.AgentNamespace, AgentSelector: a.AgentSelector}
+	if a.StateConfigMap != "" {
+		p.Cordons = state.Cordons{ConfigMaps: clients.Kube.CoreV1(), Namespace: a.StateNamespace, Name: a.StateConfigMap}
+	}
 	out, err := nodemigrate.Run(ctx, clients.Kube, p, req.CheckMode)
 	if out == nil {
 		return nil, err
 	}
-	res := &ansible.Result{Changed: out.Changed(), Values: out}
+	res := &ansible.Result{Changed: out.Changed(), Msg: out.Note, Values: out}
 	if out.Changed() {
 		res.Diff = []ansible.Diff{{Before: out.Before, After: out.After,
 			BeforeHeader: "node " + a.Node, AfterHeader: "node " + a.Node + " " + a.State}}
 	}
 	res.Warnings = out.Warnings
 	return res, err
+}
+
+func (a args) validate() error {
+	if a.Timeout < 1 {
+		return fmt.Errorf("timeout must be at least 1 second, got %d", a.Timeout)
+	}
+	if a.StateConfigMap != "" {
+		if errs := validation.IsDNS1123Subdomain(a.StateConfigMap); len(errs) > 0 {
+			return fmt.Errorf("state_configmap %q is not a ConfigMap name: %s", a.StateConfigMap, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsDNS1123Label(a.StateNamespace); len(errs) > 0 {
+			return fmt.Errorf("state_namespace %q is not a namespace name: %s", a.StateNamespace, strings.Join(errs, "; "))
+		}
+	}
+	return nil
 }
 
 // stringify turns label values into strings, so that an unquoted YAML `true` still means "true".

@@ -100,6 +100,38 @@ func (m *migration) calicoGoneFromNodes() types.Feature {
 		}).Feature()
 }
 
+// workloadsMoveBeforeCalicoLeaves: no pod still on Calico loses its network before it is recreated.
+// The node cleanup deletes the cali* veths (a pod's eth0 goes with its host end) and Calico's
+// routes, so every pod left on Calico at that point is cut off until its restart.
+func (m *migration) workloadsMoveBeforeCalicoLeaves() types.Feature {
+	return features.New("the workloads move before Calico leaves").WithLabel("phase", "migrate").
+		Assess("restart_workloads completed before Calico's removal from the cluster and the nodes started", func(ctx context.Context, t *testing.T, cfg *envconf.Config) context.Context {
+			phases, err := readPhases(ctx, newClients(t, cfg.Client().RESTConfig()))
+			if err != nil {
+				t.Fatalf("read the recorded phases: %v", err)
+			}
+			byName := map[string]recordedPhase{}
+			for _, p := range phases {
+				byName[p.Name] = p
+			}
+			restart := byName["restart_workloads"]
+			if restart.CompletedAt == "" {
+				t.Fatalf("restart_workloads did not complete: %+v", phases)
+			}
+			for _, name := range []string{"remove_calico_cluster", "remove_calico_nodes"} {
+				p := byName[name]
+				switch {
+				case p.StartedAt == "":
+					t.Errorf("phase %s was not recorded: %+v", name, phases)
+				case p.StartedAt < restart.CompletedAt: // one fixed-width UTC format: text order is time order
+					t.Errorf("phase %s started at %s, before the workloads had moved (restart_workloads completed at %s): "+
+						"pods still on Calico lost their cali* interfaces before their restart", name, p.StartedAt, restart.CompletedAt)
+				}
+			}
+			return ctx
+		}).Feature()
+}
+
 // ciliumReady: the agent runs ready on every node and the operator is available.
 func (m *migration) ciliumReady() types.Feature {
 	return features.New("Cilium is ready on every node").WithLabel("phase", "migrate").

@@ -36,8 +36,10 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 	m := &migration{scenario: sc, library: requireModules(t), root: repoRoot(t), artifacts: t.TempDir()}
 	m.cluster = newCluster(t, sc.name(), sc.flavour)
-	feats := append([]types.Feature{m.migrationCompletes()}, m.migratedClaims()...)
-	env.NewWithConfig(m.cluster.envConfig()).Test(t, append(feats, m.rollbackRestoresCalico())...)
+	oc := &operatorCordon{}
+	feats := []types.Feature{oc.cordonANode(), m.migrationCompletes(), oc.kept("after the migration")}
+	feats = append(append(feats, m.migratedClaims()...), m.rollbackRestoresCalico(), oc.kept("after the rollback"))
+	env.NewWithConfig(m.cluster.envConfig()).Test(t, feats...)
 }
 
 // migratedClaims are the claims of a finished migration, however it got there.
@@ -45,6 +47,7 @@ func (m *migration) migratedClaims() []types.Feature {
 	return []types.Feature{
 		m.calicoGoneFromCluster(),
 		m.calicoGoneFromNodes(),
+		m.workloadsMoveBeforeCalicoLeaves(),
 		m.ciliumReady(),
 		m.podsRecreated(),
 		m.backupComplete(),

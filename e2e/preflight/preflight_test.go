@@ -41,7 +41,7 @@ const testTimeout = 30 * time.Minute
 
 // TestIntegrationPreflight runs the preflight against one lab: the tokens in K3s' config and in
 // Cilium's values never show, and K3s' real configuration (drop-ins, the service's command line,
-// unset keys) is what the preflight checks.
+// unset keys) is what the preflight checks, and Cilium is pointed at the CNI dirs containerd reads.
 func TestIntegrationPreflight(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (node hosts)")
@@ -57,6 +57,7 @@ func TestIntegrationPreflight(t *testing.T) {
 	}
 	t.Run("secrets stay secret", func(t *testing.T) { testSecrets(ctx, t, r) })
 	t.Run("the real K3s configuration", func(t *testing.T) { testK3sFlags(ctx, t, r) })
+	t.Run("containerd's CNI dirs", func(t *testing.T) { testCNIDirs(ctx, t, r) })
 }
 
 // runner runs the playbook against the lab as an operator would, from the repository root.

@@ -7,8 +7,13 @@ import (
 
 // Node-level names Calico leaves behind (migration-facts.md, "Node leftovers").
 var (
-	// CNIConfFiles are Calico's entries in a CNI conf dir (files or, for calico-tls, a directory).
-	CNIConfFiles = []string{"10-calico.conflist", "10-calico.conf", "calico-kubeconfig", "calico-tls"}
+	// CNIConfFiles are Calico's entries in a CNI conf dir (files or, for calico-tls, a directory),
+	// with the names Cilium's agent gives Calico's configs when it sets them aside (cni.exclusive
+	// appends CiliumSetAsideSuffix): Cilium's uninstall renames those back, and a Calico config
+	// whose plugin is gone would then break every new pod on the node.
+	CNIConfFiles = []string{"10-calico.conflist", "10-calico.conf",
+		"10-calico.conflist" + CiliumSetAsideSuffix, "10-calico.conf" + CiliumSetAsideSuffix,
+		"calico-kubeconfig", "calico-tls"}
 	// CNIBinFiles are Calico's plugins in a CNI bin dir.
 	CNIBinFiles = []string{"calico", "calico-ipam"}
 	// StateDirs are calico-node's host directories.
@@ -18,6 +23,11 @@ var (
 		"tunl0": true, "vxlan.calico": true, "vxlan-v6.calico": true, "wireguard.cali": true, "wg-v6.cali": true,
 	}
 )
+
+// CiliumSetAsideSuffix is what Cilium's agent appends to every other CNI config in the conf dir
+// when cni.exclusive is on (cilium daemon/cmd/cni, cleanupOtherCNI); cilium-dbg's post-uninstall
+// cleanup strips it again.
+const CiliumSetAsideSuffix = ".cilium_bak"
 
 // Route protocols Calico programs: 12 is bird (BGP and its blackholes); 80 is felix's default for
 // VXLAN routes and their blackholes (felix/dataplane/linux/vxlan_mgr.go, defaultVXLANProto).

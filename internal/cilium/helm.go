@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
+	"github.com/cnimigrate/cnimigrate/internal/k8s"
 )
 
 // restGetter is kubectl's ConfigFlags (our kubeconfig and context) with discovery cached in memory
@@ -33,6 +34,7 @@ func newRESTGetter(kubeconfig, context, namespace string) *restGetter {
 		c.QPS, c.Burst = defaults.ClientQPS, defaults.ClientBurst
 		c.UserAgent = "cnimigrate"
 		c.WarningHandler = rest.NoWarnings{}
+		k8s.BoundRequests(c, defaults.APIRequestTimeout)
 		return c
 	}
 	return &restGetter{ConfigFlags: flags}

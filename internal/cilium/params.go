@@ -3,6 +3,7 @@ package cilium
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,11 @@ type Parameters struct {
 	Hubble               bool
 	ServiceCIDR          string
 	ClusterCIDR          string
+	// CNIConfDir and CNIBinDir are where the nodes' container runtime reads CNI configs and plugins
+	// (containerd's conf_dir and bin_dir: K3s' are not the chart's /etc/cni/net.d and /opt/cni/bin).
+	// "" leaves the chart's default.
+	CNIConfDir string
+	CNIBinDir  string
 
 	PatchCalicoAutodetect bool
 	Wait                  bool
@@ -96,6 +102,11 @@ func (p *Parameters) Normalize() error {
 	for _, o := range [][2]string{{"pod_cidr", p.PodCIDR}, {"service_cidr", p.ServiceCIDR}, {"cluster_cidr", p.ClusterCIDR}} {
 		if _, err := parseCIDR(o[1]); err != nil {
 			return fmt.Errorf("%s: %w", o[0], err)
+		}
+	}
+	for _, o := range [][2]string{{"cni_conf_dir", p.CNIConfDir}, {"cni_bin_dir", p.CNIBinDir}} {
+		if o[1] != "" && !filepath.IsAbs(o[1]) {
+			return fmt.Errorf("%s must be an absolute path on the nodes, got %q", o[0], o[1])
 		}
 	}
 	if p.TunnelPort < 0 || p.TunnelPort > 65535 {

@@ -31,6 +31,9 @@ func Preset(p Parameters, api APIServer) map[string]any {
 	if p.TunnelPort != 0 {
 		v["tunnelPort"] = p.TunnelPort
 	}
+	if cni := cniDirValues(p); len(cni) > 0 {
+		v["cni"] = cni
+	}
 	switch p.Mode {
 	case ModeMigration:
 		v = mergeValues(v, migrationValues(false))
@@ -38,6 +41,19 @@ func Preset(p Parameters, api APIServer) map[string]any {
 		v = mergeValues(v, migrationValues(true))
 	}
 	return v
+}
+
+// cniDirValues points the agent's CNI config and plugin at the dirs the nodes' runtime reads: a
+// config written anywhere else is never used, and pods stay without a network.
+func cniDirValues(p Parameters) map[string]any {
+	cni := map[string]any{}
+	if p.CNIConfDir != "" {
+		cni["confPath"] = p.CNIConfDir
+	}
+	if p.CNIBinDir != "" {
+		cni["binPath"] = p.CNIBinDir
+	}
+	return cni
 }
 
 // migrationValues: the side-by-side values, or (final) the values that end the migration. Both keep

@@ -155,3 +155,30 @@ func TestParseTimeout(t *testing.T) {
 		}
 	}
 }
+
+// The agent writes its CNI config and plugin where the nodes' runtime reads them, in every mode,
+// beside the migration's own cni values; unset, the chart's defaults stay.
+func TestPresetCNIDirs(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []Mode{ModeFresh, ModeMigration, ModeFinalize} {
+		p := normalizedParams(t, Parameters{Mode: mode,
+			CNIConfDir: "/var/lib/rancher/k3s/agent/etc/cni/net.d", CNIBinDir: "/var/lib/rancher/k3s/data/current/bin"})
+		got := Preset(p, testAPI)
+		for k, want := range map[string]any{"cni.confPath": p.CNIConfDir, "cni.binPath": p.CNIBinDir} {
+			if v, found := lookup(got, strings.Split(k, ".")); !found || v != want {
+				t.Errorf("%s: %s = %v (found %v), want %v", mode, k, v, found, want)
+			}
+		}
+		if _, found := lookup(got, []string{"cni", "customConf"}); found != (mode != ModeFresh) {
+			t.Errorf("%s: cni.customConf found %v: the migration's cni values must stay beside the dirs", mode, found)
+		}
+	}
+	got := Preset(normalizedParams(t, Parameters{}), testAPI)
+	if v, found := got["cni"]; found {
+		t.Errorf("without CNI dirs the preset sets cni = %v; want the chart's defaults", v)
+	}
+	p := Parameters{CNIConfDir: "etc/cni/net.d"}
+	if err := p.Normalize(); err == nil || !strings.Contains(err.Error(), "cni_conf_dir") {
+		t.Errorf("a relative cni_conf_dir was accepted: %v", err)
+	}
+}

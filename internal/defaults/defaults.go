@@ -23,6 +23,9 @@ const (
 const (
 	ClientQPS   = 50
 	ClientBurst = 100
+	// APIRequestTimeout bounds every API request of the modules except watches, followed logs and
+	// exec: a stuck API server fails the request, naming it, instead of hanging the module.
+	APIRequestTimeout = time.Minute
 )
 
 // Cilium.
@@ -138,6 +141,11 @@ const (
 	AgentRestartedAnnotation = "cnimigrate.io/cilium-agent-restarted"
 	MirrorPodAnnotation      = "kubernetes.io/config.mirror"
 	NodeStepTimeout          = 5 * time.Minute
+	// A drain retries an eviction refused by a PodDisruptionBudget (429) or a transient API error
+	// (5xx, timeouts, lost connections) within its timeout, each pod waiting EvictionBackoffInitial,
+	// then twice as long after every refusal, up to EvictionBackoffMax.
+	EvictionBackoffInitial = time.Second
+	EvictionBackoffMax     = 15 * time.Second
 )
 
 // HelmDesiredLabel is the release label cilium_install sets on the revisions it makes (revision

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -67,11 +68,19 @@ func New(kubeconfig, context string) (*Clients, error) {
 	return FromConfig(cfg, path)
 }
 
-// FromConfig builds clients from a REST config (tests use the lab's config directly).
+// FromConfig builds clients from a REST config (tests use the lab's config directly). Every
+// request they make has a deadline (defaults.APIRequestTimeout, see BoundRequests); cfg itself is
+// not changed.
 func FromConfig(cfg *rest.Config, source string) (*Clients, error) {
+	return fromConfig(cfg, source, defaults.APIRequestTimeout)
+}
+
+func fromConfig(cfg *rest.Config, source string, timeout time.Duration) (*Clients, error) {
 	if cfg == nil {
 		return nil, errors.New("no REST config")
 	}
+	cfg = rest.CopyConfig(cfg)
+	BoundRequests(cfg, timeout)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build Kubernetes client from %s: %w", source, err)

@@ -8,16 +8,11 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
-	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
 // podsOnNode lists the pods bound to the node.
@@ -80,7 +75,7 @@ func drain(ctx context.Context, kube kubernetes.Interface, node *corev1.Node, p 
 			"Set bare_pods=evict to evict them (they are gone for good) or bare_pods=skip to leave them "+
 			"(they keep their old-CNI address)", node.Name, strings.Join(bare, ", "))
 	}
-	if err := setUnschedulable(ctx, kube, node, true, res, checkOnly); err != nil {
+	if err := cordon(ctx, kube, node, p, res, checkOnly); err != nil {
 		return err
 	}
 	res.Before = drainSummary(node.Name, node.Spec.Unschedulable, append(evict, terminating...))
@@ -106,130 +101,6 @@ func drainSummary(node string, unschedulable bool, pods []corev1.Pod) string {
 		fmt.Fprintf(&b, "  - %s\n", podRef(&pods[i]))
 	}
 	return b.String()
-}
-
-// evictAll evicts every pod (retrying those a PDB protects) until all of them, and the pods
-// already terminating, are gone from the node, or the timeout passes naming what blocks.
-func evictAll(ctx context.Context, kube kubernetes.Interface, node string, evict, terminating []corev1.Pod, p Parameters, res *Result) error {
-	pending := map[types.UID]corev1.Pod{}
-	for _, pod := range evict {
-		pending[pod.UID] = pod
-	}
-	waitFor := map[types.UID]string{}
-	for _, pod := range terminating {
-		waitFor[pod.UID] = podRef(&pod)
-	}
-	var fatal error
-	blocked := map[string]Block{}
-	cond := func(ctx context.Context) (bool, string, error) {
-		for uid, pod := range pending {
-			b, err := evictOne(ctx, kube, &pod)
-			switch {
-			case err != nil:
-				fatal = err
-				return true, "", nil
-			case b != nil:
-				blocked[b.Pod] = *b
-			default:
-				delete(pending, uid)
-				delete(blocked, podRef(&pod))
-				res.Evicted = append(res.Evicted, podRef(&pod))
-				waitFor[uid] = podRef(&pod)
-			}
-		}
-		gone, err := stillOnNode(ctx, kube, node, waitFor)
-		if err != nil {
-			return false, "", err
-		}
-		return len(pending) == 0 && gone, drainObserved(len(evict), pending, blocked, waitFor), nil
-	}
-	what := fmt.Sprintf("node %s to drain (%d pods to evict)", node, len(evict))
-	err := wait.For(ctx, what, p.Timeout, 0, cond)
-	for _, k := range sortedBlocks(blocked) {
-		res.Blocked = append(res.Blocked, blocked[k])
-	}
-	if fatal != nil {
-		return fatal
-	}
-	return err
-}
-
-// evictOne asks the API server to evict a pod. A PDB refusal (429) is returned as a Block naming
-// the budget; a pod already gone counts as evicted; anything else is a failure.
-func evictOne(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) (*Block, error) {
-	ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace},
-		DeleteOptions: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &pod.UID}}}
-	err := kube.PolicyV1().Evictions(pod.Namespace).Evict(ctx, ev)
-	switch {
-	case err == nil, apierrors.IsNotFound(err), apierrors.IsConflict(err):
-		// Conflict: the UID precondition failed, a new pod took the name; ours is gone.
-		return nil, nil
-	case apierrors.IsTooManyRequests(err):
-		return blockingPDB(ctx, kube, pod, err), nil
-	}
-	return nil, fmt.Errorf("evict pod %s: %w", podRef(pod), err)
-}
-
-// blockingPDB names the PodDisruptionBudgets that select the pod.
-func blockingPDB(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod, evictErr error) *Block {
-	b := &Block{Pod: podRef(pod), Reason: evictErr.Error()}
-	list, err := kube.PolicyV1().PodDisruptionBudgets(pod.Namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return b
-	}
-	var names []string
-	for _, pdb := range list.Items {
-		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		names = append(names, fmt.Sprintf("%s/%s (%d disruptions allowed, %d/%d healthy)", pdb.Namespace, pdb.Name,
-			pdb.Status.DisruptionsAllowed, pdb.Status.CurrentHealthy, pdb.Status.DesiredHealthy))
-	}
-	b.PDB = strings.Join(names, ", ")
-	return b
-}
-
-// stillOnNode drops from waitFor the pods no longer on the node and reports whether none is left.
-func stillOnNode(ctx context.Context, kube kubernetes.Interface, node string, waitFor map[types.UID]string) (bool, error) {
-	if len(waitFor) == 0 {
-		return true, nil
-	}
-	pods, err := podsOnNode(ctx, kube, node, "", "")
-	if err != nil {
-		return false, err
-	}
-	present := map[types.UID]bool{}
-	for _, p := range pods {
-		present[p.UID] = true
-	}
-	for uid := range waitFor {
-		if !present[uid] {
-			delete(waitFor, uid)
-		}
-	}
-	return len(waitFor) == 0, nil
-}
-
-func drainObserved(total int, pending map[types.UID]corev1.Pod, blocked map[string]Block, terminating map[types.UID]string) string {
-	var parts []string
-	parts = append(parts, fmt.Sprintf("%d/%d pods evicted", total-len(pending), total))
-	for _, k := range sortedBlocks(blocked) {
-		b := blocked[k]
-		if b.PDB != "" {
-			parts = append(parts, fmt.Sprintf("%s blocked by PodDisruptionBudget %s", b.Pod, b.PDB))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s refused: %s", b.Pod, b.Reason))
-		}
-	}
-	if len(terminating) > 0 {
-		var names []string
-		for _, n := range terminating {
-			names = append(names, n)
-		}
-		parts = append(parts, "still terminating: "+strings.Join(sorted(names), ", "))
-	}
-	return strings.Join(parts, "; ")
 }
 
 func labelPatch(l map[string]string) ([]byte, error) {

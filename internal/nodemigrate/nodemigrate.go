@@ -41,6 +41,12 @@ type Parameters struct {
 	AgentNamespace string
 	AgentSelector  string
 	BarePods       string // fail | skip | evict
+	// Cordons keeps each node's cordon from before the migration (nil: none is kept, and
+	// uncordoned always uncordons).
+	Cordons CordonRecord
+	// RetryInitial and RetryMax pace the drain's retries of an eviction a PodDisruptionBudget or a
+	// transient API error refused: the wait doubles from RetryInitial up to RetryMax.
+	RetryInitial, RetryMax time.Duration
 }
 
 func (p *Parameters) setDefaults() {
@@ -58,6 +64,12 @@ func (p *Parameters) setDefaults() {
 	}
 	if p.BarePods == "" {
 		p.BarePods = BareFail
+	}
+	if p.RetryInitial <= 0 {
+		p.RetryInitial = defaults.EvictionBackoffInitial
+	}
+	if p.RetryMax < p.RetryInitial {
+		p.RetryMax = max(defaults.EvictionBackoffMax, p.RetryInitial)
 	}
 }
 
@@ -85,7 +97,13 @@ type Result struct {
 	AgentPod      AgentPod          `json:"agent_pod"`
 	Unschedulable bool              `json:"unschedulable"`
 	Labels        map[string]string `json:"labels"`
-	// Warnings name pods a drain left behind that will keep an address of the old CNI.
+	// CordonedBefore is whether the node was cordoned before the migration cordoned it, as
+	// recorded (nil: nothing recorded).
+	CordonedBefore *bool `json:"cordoned_before"`
+	// Note says why a step left the node as it was (the module's msg).
+	Note string `json:"-"`
+	// Warnings name pods a drain left behind that will keep an address of the old CNI, and a
+	// cordon uncordoned leaves although nothing records who set it.
 	Warnings []string `json:"-"`
 	// Before and After summarise the node for --diff.
 	Before string `json:"-"`
@@ -113,9 +131,9 @@ func Run(ctx context.Context, kube kubernetes.Interface, p Parameters, checkOnly
 		Blocked: []Block{}, Unschedulable: node.Spec.Unschedulable, Labels: migrationLabels(node, p.Labels)}
 	switch p.State {
 	case Cordoned:
-		err = setUnschedulable(ctx, kube, node, true, res, checkOnly)
+		err = cordon(ctx, kube, node, p, res, checkOnly)
 	case Uncordoned:
-		err = setUnschedulable(ctx, kube, node, false, res, checkOnly)
+		err = uncordon(ctx, kube, node, p, res, checkOnly)
 	case Labeled:
 		err = label(ctx, kube, node, p.Labels, res, checkOnly)
 	case Drained:
@@ -156,26 +174,6 @@ func migrationLabels(node *corev1.Node, want map[string]string) map[string]strin
 		}
 	}
 	return out
-}
-
-func setUnschedulable(ctx context.Context, kube kubernetes.Interface, node *corev1.Node, want bool, res *Result, checkOnly bool) error {
-	res.Before = fmt.Sprintf("node: %s\nunschedulable: %t\n", node.Name, node.Spec.Unschedulable)
-	res.After = fmt.Sprintf("node: %s\nunschedulable: %t\n", node.Name, want)
-	if node.Spec.Unschedulable == want {
-		return nil
-	}
-	verb := map[bool]string{true: "cordon", false: "uncordon"}[want]
-	res.Plan = append(res.Plan, verb+" node "+node.Name)
-	if checkOnly {
-		return nil
-	}
-	patch := fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, want)
-	if _, err := kube.CoreV1().Nodes().Patch(ctx, node.Name, types.StrategicMergePatchType,
-		[]byte(patch), metav1.PatchOptions{}); err != nil {
-		return fmt.Errorf("%s node %s: %w", verb, node.Name, err)
-	}
-	res.Unschedulable = want
-	return nil
 }
 
 func label(ctx context.Context, kube kubernetes.Interface, node *corev1.Node, labels map[string]string, res *Result, checkOnly bool) error {

@@ -206,6 +206,29 @@ func TestApplyEvictsOnDeletePodsRetryingWhilePDBRefuses(t *testing.T) {
 	}
 }
 
+func TestApplyRetriesEvictionsTheAPIServerFailedTransiently(t *testing.T) {
+	objs := append([]runtime.Object{namespace("app")}, statefulSet("app", "db", appsv1.OnDeleteStatefulSetStrategyType, oldIP)...)
+	f := newFake(t, false, objs...)
+	calls := evictions(t, f, 0)
+	var failed atomic.Int32
+	f.kube.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "eviction" || failed.Add(1) > 2 {
+			return false, nil, nil
+		}
+		return true, nil, apierrors.NewServiceUnavailable("apiserver is shutting down")
+	})
+	rep, err := apply(t, f, params(nil))
+	if err != nil {
+		t.Fatalf("Apply failed on a transient eviction error: %v", err)
+	}
+	if got := outcomes(rep)["db"]; got.Action != ActionEvict || got.Outcome != OutcomeRolledOut {
+		t.Errorf("db: %+v", got)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d evictions reached the API server after the failures, want 1", n)
+	}
+}
+
 func TestApplyReportsPDBThatBlocksPastTheTimeout(t *testing.T) {
 	objs := append([]runtime.Object{namespace("app")}, statefulSet("app", "db", appsv1.OnDeleteStatefulSetStrategyType, oldIP)...)
 	objs = append(objs, deployment("app", "web", nil, oldIP)...)

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
+	"github.com/cnimigrate/cnimigrate/internal/k8s"
 	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
@@ -39,7 +40,8 @@ func (s *Session) evictAll(ctx context.Context, st *Step, res *Result) error {
 }
 
 // evict asks the Eviction API to evict one pod, retrying while a PodDisruptionBudget refuses (429)
-// until ctx ends; a refusal that outlasts it names the budget. evicted is false when the pod was
+// or the API server fails transiently (5xx, timeouts, lost connections) until ctx ends; a refusal
+// that outlasts it names the budget. evicted is false when the pod was
 // already gone or replaced.
 func (s *Session) evict(ctx context.Context, id podID) (evicted bool, _ error) {
 	ev := &policyv1.Eviction{
@@ -63,6 +65,8 @@ func (s *Session) evict(ctx context.Context, id podID) (evicted bool, _ error) {
 					pdb = name
 				}
 				return false, msg, nil
+			case k8s.IsTransient(err): // a busy or restarting API server: ask again
+				return false, "the API server failed the eviction: " + err.Error(), err
 			default:
 				fatal = err
 				return true, "", nil

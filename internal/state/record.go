@@ -36,6 +36,9 @@ func (p Phase) Done() bool { return p.CompletedAt != "" }
 type Progress struct {
 	Phase  string  `json:"phase,omitempty"`
 	Phases []Phase `json:"phases,omitempty"`
+	// CordonedBefore (nodes only) is whether the operator had cordoned the node before the
+	// migration first cordoned it; nil until recorded. See Cordons.
+	CordonedBefore *bool `json:"cordoned_before,omitempty"`
 }
 
 // find returns the index of the named phase, or -1.
@@ -136,6 +139,8 @@ type ProgressView struct {
 	Phase     string      `json:"phase"`
 	Phases    []PhaseView `json:"phases"`
 	Completed []string    `json:"completed"`
+	// CordonedBefore: nodes only, once recorded.
+	CordonedBefore *bool `json:"cordoned_before,omitempty"`
 }
 
 // View is the record as the module returns it.
@@ -169,7 +174,7 @@ func NewView(r *Record) View {
 }
 
 func viewOf(p Progress) ProgressView {
-	out := ProgressView{Phase: p.Phase, Phases: []PhaseView{}, Completed: []string{}}
+	out := ProgressView{Phase: p.Phase, Phases: []PhaseView{}, Completed: []string{}, CordonedBefore: p.CordonedBefore}
 	for _, ph := range p.Phases {
 		out.Phases = append(out.Phases, PhaseView{Phase: ph, DurationSeconds: seconds(ph.StartedAt, ph.CompletedAt)})
 		if ph.Done() {

@@ -171,3 +171,46 @@ func TestBackupCoversWhatIsLeftAfterAnInterruptedRun(t *testing.T) {
 		t.Errorf("the backup of an interrupted run must be reused for what is left: %v %v", action, err)
 	}
 }
+
+// TestBackupIsOnDiskBeforeItIsReportedVerified: every rename into the backup directory, and the
+// directories made for it, are synced to disk before writeBackup returns the backup as verified,
+// so a crash of the node right after cannot lose a backup the removal then relies on. (Not
+// parallel: it watches the package's syncDir.)
+func TestBackupIsOnDiskBeforeItIsReportedVerified(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "cnimigrate", "backup")
+	type dirSync struct {
+		dir              string
+		manifest, marker bool
+	}
+	var syncs []dirSync
+	orig := syncDir
+	syncDir = func(d string) error {
+		_, errM := os.Stat(filepath.Join(d, manifestFile))
+		_, errK := os.Stat(filepath.Join(d, markerFile))
+		syncs = append(syncs, dirSync{d, errM == nil, errK == nil})
+		return orig(d)
+	}
+	t.Cleanup(func() { syncDir = orig })
+	if _, err := writeBackup(dir, Manifest{Flavour: "manifest"}, manifestSnapshot(t)); err != nil {
+		t.Fatal(err)
+	}
+	var withManifest, afterMarker bool
+	parents := map[string]bool{}
+	for _, s := range syncs {
+		withManifest = withManifest || (s.dir == dir && s.manifest)
+		afterMarker = afterMarker || (s.dir == dir && s.manifest && !s.marker)
+		parents[s.dir] = true
+	}
+	if !withManifest {
+		t.Errorf("the backup directory was not synced after its files were renamed into it (syncs: %+v)", syncs)
+	}
+	if !afterMarker {
+		t.Errorf("the backup directory was not synced after the in-progress marker was removed (syncs: %+v)", syncs)
+	}
+	for _, p := range []string{filepath.Dir(dir), root} {
+		if !parents[p] {
+			t.Errorf("%s, where a directory of the backup was created, was not synced (syncs: %+v)", p, syncs)
+		}
+	}
+}

@@ -76,9 +76,11 @@ func writableAncestor(dir string) error {
 	}
 }
 
-// writeBackup writes snapshot to dir (0700, files 0600), manifest last, then reads it all back and
-// checks it against the snapshot. Only a backup that passes is returned.
+// writeBackup writes snapshot to dir (0700, files 0600), manifest last, syncs every file and
+// directory to disk, then reads it all back and checks it against the snapshot. Only a backup that
+// passes is returned.
 func writeBackup(dir string, m Manifest, snapshot []KindObjects) (*Backup, error) {
+	top := nearestExisting(dir)
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("create backup_dir: %w", err)
 	}
@@ -111,6 +113,11 @@ func writeBackup(dir string, m Manifest, snapshot []KindObjects) (*Backup, error
 	if err := writeFile(dir, manifestFile, data); err != nil {
 		return nil, err
 	}
+	// Each file was synced before its rename; the renames, and the directories made for the
+	// backup, last through a crash only once the directories are synced too.
+	if err := syncDirs(dir, top); err != nil {
+		return nil, err
+	}
 	b, err := readBackup(dir)
 	if err != nil {
 		return nil, fmt.Errorf("backup verification failed, nothing was deleted: %w", err)
@@ -121,7 +128,46 @@ func writeBackup(dir string, m Manifest, snapshot []KindObjects) (*Backup, error
 	if err := os.Remove(filepath.Join(dir, markerFile)); err != nil {
 		return nil, fmt.Errorf("backup_dir: %w", err)
 	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// syncDir flushes a directory's entries to disk. A variable so that a test can see it happen.
+var syncDir = func(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync backup directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync backup directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// syncDirs syncs dir and each of its parents up to top.
+func syncDirs(dir, top string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if err := syncDir(p); err != nil {
+			return err
+		}
+		if p == top || p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// nearestExisting returns dir if it exists, else its nearest existing ancestor.
+func nearestExisting(dir string) string {
+	p := filepath.Clean(dir)
+	for {
+		if _, err := os.Stat(p); err == nil || p == filepath.Dir(p) {
+			return p
+		}
+		p = filepath.Dir(p)
+	}
 }
 
 // writeFile writes through a temp file and a rename, so a file is either whole or absent.
