@@ -24,6 +24,7 @@ type cluster struct {
 	inventory  string
 	nodes      []string
 	flavour    string // Calico flavour: manifest or operator
+	kubectl    string // the kind tier's kubectl (empty on the lab)
 	// isolate makes a node unreachable for Ansible (its network cut off from the controller) until
 	// the returned restore runs.
 	isolate func(ctx context.Context, node string) (restore func(context.Context) error, err error)

@@ -82,18 +82,75 @@ func newKindCluster(ctx context.Context, t *testing.T, name, flavour string) (*c
 	if out, err := exec.CommandContext(ctx, k.kind, append([]string{"load", "docker-image", "--name", name}, k.images...)...).CombinedOutput(); err != nil {
 		return c, fmt.Errorf("kind load docker-image: %v: %s", err, out)
 	}
+	c.kubectl = k.kubectl
 	if err := installCalicoOnKind(ctx, k.kubectl, kc); err != nil {
+		return c, err
+	}
+	if err := startKindWorkloads(ctx, k, kc, repoRoot(t)); err != nil {
 		return c, err
 	}
 	nodes, err := sshIntoKindNodes(ctx, k.docker, t.TempDir(), c.nodes)
 	if err != nil {
 		return c, err
 	}
+	chart, err := copyCiliumChart(ctx, k.docker, c.nodes)
+	if err != nil {
+		return c, err
+	}
 	c.isolate = func(ctx context.Context, node string) (func(context.Context) error, error) {
 		return rejectSSH(ctx, nodes.ips[node])
 	}
-	c.inventory, err = writeKindInventory(t.TempDir(), nodes, k.probeImage)
+	c.inventory, err = writeKindInventory(t.TempDir(), nodes, k.probeImage, chart)
 	return c, err
+}
+
+// startKindWorkloads runs the lab's workloads and Calico policies as real containers, and the
+// disruption prober, and checks that Calico enforces the policies the tier checks after the
+// migration (the same pairs, the same verdicts: a pair that Calico does not enforce proves nothing).
+func startKindWorkloads(ctx context.Context, k kindTier, kubeconfig, root string) error {
+	wl, err := kindWorkloads(root, k.probeImage)
+	if err != nil {
+		return err
+	}
+	if err := kubectlApply(ctx, k.kubectl, kubeconfig, wl+"---\n"+proberManifests(k.probeImage)); err != nil {
+		return fmt.Errorf("workloads: %w", err)
+	}
+	if err := waitPodsReady(ctx, k.kubectl, kubeconfig, "every pod of the workloads and the prober ready", 5*time.Minute); err != nil {
+		return err
+	}
+	wrong, err := checkPolicyPairs(ctx, k.kubectl, kubeconfig)
+	if err != nil {
+		return err
+	}
+	if len(wrong) > 0 {
+		return fmt.Errorf("through Calico, before the migration: %s", strings.Join(wrong, "; "))
+	}
+	return nil
+}
+
+// kindChartDir is where the suite puts Cilium's chart on the kind servers: the roles take a local
+// chart directory, as on an air-gapped cluster (the lab does the same).
+const kindChartDir = "/opt/cnimigrate/cilium-chart"
+
+// copyCiliumChart copies the chart of the Cilium module (the version of hack/versions.sh) into every
+// server node.
+func copyCiliumChart(ctx context.Context, docker string, nodes []string) (string, error) {
+	dir, err := moduleDir(ctx, "github.com/cilium/cilium", "CILIUM_VERSION")
+	if err != nil {
+		return "", err
+	}
+	for _, n := range nodes {
+		if !strings.HasSuffix(n, "-control-plane") {
+			continue
+		}
+		if out, err := exec.CommandContext(ctx, docker, "exec", n, "mkdir", "-p", filepath.Dir(kindChartDir)).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("mkdir on %s: %v: %s", n, err, out)
+		}
+		if out, err := exec.CommandContext(ctx, docker, "cp", filepath.Join(dir, "install", "kubernetes", "cilium"), n+":"+kindChartDir).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("copy Cilium's chart to %s: %v: %s", n, err, out)
+		}
+	}
+	return kindChartDir, nil
 }
 
 // installCalicoOnKind applies Calico's released calico.yaml (from the Calico snapshot the Go
@@ -126,25 +183,34 @@ func installCalicoOnKind(ctx context.Context, kubectl, kubeconfig string) error 
 }
 
 func calicoManifests(ctx context.Context) (string, error) {
+	dir, err := moduleDir(ctx, "github.com/projectcalico/calico", "CALICO_MODULE_VERSION")
+	return filepath.Join(dir, "manifests"), err
+}
+
+// moduleDir is the module cache's copy of a module at the version hack/versions.sh gives it.
+func moduleDir(ctx context.Context, module, versionVar string) (string, error) {
 	versions, err := os.ReadFile(filepath.Join("..", "..", "hack", "versions.sh"))
 	if err != nil {
 		return "", err
 	}
 	var version string
 	for _, l := range strings.Split(string(versions), "\n") {
-		if v, ok := strings.CutPrefix(l, "CALICO_MODULE_VERSION="); ok {
+		if v, ok := strings.CutPrefix(l, versionVar+"="); ok {
 			version = strings.TrimSpace(v)
 		}
 	}
-	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", "github.com/projectcalico/calico@"+version).Output()
+	if version == "" {
+		return "", fmt.Errorf("hack/versions.sh has no %s", versionVar)
+	}
+	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+version).Output()
 	if err != nil {
-		return "", fmt.Errorf("go mod download calico %s: %w", version, err)
+		return "", fmt.Errorf("go mod download %s@%s: %w", module, version, err)
 	}
 	var mod struct{ Dir, Error string }
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		return "", fmt.Errorf("go mod download calico %s: %s %v", version, mod.Error, err)
+		return "", fmt.Errorf("go mod download %s@%s: %s %v", module, version, mod.Error, err)
 	}
-	return filepath.Join(mod.Dir, "manifests"), nil
+	return mod.Dir, nil
 }
 
 // kindNodes is how the controller reaches the kind nodes over SSH.
@@ -196,16 +262,19 @@ func sshIntoKindNodes(ctx context.Context, docker, dir string, names []string) (
 // writeKindInventory reaches the kind nodes over SSH with the same groups as the lab's and the
 // production inventory's, and points the roles at kubeadm's admin kubeconfig and containerd's
 // config where kind puts them.
-func writeKindInventory(dir string, n kindNodes, probeImage string) (string, error) {
+func writeKindInventory(dir string, n kindNodes, probeImage, chart string) (string, error) {
 	servers, agents := map[string]any{}, map[string]any{}
+	var apiHost string
 	for _, name := range n.names {
 		host := map[string]any{"ansible_host": n.ips[name], "k3s_node_name": name}
 		if strings.HasSuffix(name, "-control-plane") {
 			servers[name] = host
+			apiHost = n.ips[name]
 		} else {
 			agents[name] = host
 		}
 	}
+	images := map[string]any{"client": probeImage, "echo": probeImage}
 	inv := map[string]any{"all": map[string]any{"children": map[string]any{"k3s_cluster": map[string]any{
 		"vars": map[string]any{
 			"ansible_user":                 "root",
@@ -218,9 +287,27 @@ func writeKindInventory(dir string, n kindNodes, probeImage string) (string, err
 			"k3s_service_cidr":             "10.43.0.0/16",
 			// connectivity_check's probe pods run the tier's own image (built here, loaded into
 			// every node); nothing outside the machine is reachable, so no external probe.
-			"cni_verify_images":            map[string]any{"client": probeImage, "echo": probeImage},
+			"cni_verify_images":            images,
 			"cni_verify_external_target":   "",
 			"cni_verify_external_dns_name": "",
+			// After each node of a live migration: real probes too (Cilium enforces no policy
+			// until the migration is finalized, so no policy probe then).
+			"cni_node_verify_checks": []string{"health", "pod-to-pod", "pod-to-service", "dns"},
+			"cni_node_verify_images": images,
+			// Cilium from its module's chart, on the images the tier built (tags, not digests);
+			// no Envoy (l7Proxy off) and no Hubble relay: their images are not built here.
+			"cilium_chart_ref":        chart,
+			"cilium_k8s_service_host": apiHost,
+			"cilium_k8s_service_port": 6443,
+			"cilium_hubble":           false,
+			"cilium_values": map[string]any{
+				"image":    map[string]any{"useDigest": false, "pullPolicy": "Never"},
+				"operator": map[string]any{"image": map[string]any{"useDigest": false, "pullPolicy": "Never"}, "replicas": 1},
+				"envoy":    map[string]any{"enabled": false},
+				"l7Proxy":  false,
+			},
+			// The lab's Calico policies include constructs Cilium cannot express (the lab does the same).
+			"cilium_policies_allow_partial": true,
 		},
 		"children": map[string]any{"servers": map[string]any{"hosts": servers}, "agents": map[string]any{"hosts": agents}},
 	}}}}

@@ -32,10 +32,18 @@ type migration struct {
 	before    snapshot
 	first     *playbook.Result
 	firstErr  error
+	prober    *disruption // the kind tier's disruption prober, while it runs
 }
 
-// playbookTimeout bounds one ansible-playbook run of the suite.
-const playbookTimeout = 15 * time.Minute
+// playbookTimeout bounds one ansible-playbook run of the suite. On the kind tier the probe pods,
+// Cilium's BPF compilation and the workloads' restarts are real, and take their time on 2 cores.
+var playbookTimeout = 15 * time.Minute
+
+func init() {
+	if os.Getenv("CNIMIGRATE_KIND") != "" {
+		playbookTimeout = 40 * time.Minute
+	}
+}
 
 // run runs a playbook against the scenario's cluster the way a user does, with the suite's
 // artifact dir, and writes Ansible's screen output to the test log when the run failed.

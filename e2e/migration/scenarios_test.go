@@ -38,8 +38,15 @@ func runScenario(t *testing.T, sc scenario) {
 	m.cluster = newCluster(t, sc.name(), sc.flavour)
 	oc := &operatorCordon{}
 	feats := []types.Feature{oc.cordonANode(), m.migrationCompletes(), oc.kept("after the migration")}
+	var afterRollback []types.Feature
+	if *providerFlag == "kind" {
+		// Real pods: the prober runs through the migration, and the datapath claims follow.
+		before, after, rolledBack := m.kindFeatures()
+		feats = append(append(before, feats...), after...)
+		afterRollback = rolledBack
+	}
 	feats = append(append(feats, m.migratedClaims()...), m.rollbackRestoresCalico(), oc.kept("after the rollback"))
-	env.NewWithConfig(m.cluster.envConfig()).Test(t, feats...)
+	env.NewWithConfig(m.cluster.envConfig()).Test(t, append(feats, afterRollback...)...)
 }
 
 // migratedClaims are the claims of a finished migration, however it got there.

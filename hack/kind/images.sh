@@ -65,7 +65,7 @@ build_base() {
 	(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$dir/runc-capfilter" ./hack/kind/runc-capfilter)
 	local pkgs=(systemd systemd-sysv dbus containerd runc containernetworking-plugins conntrack iptables
 		nftables iproute2 ethtool util-linux mount kmod libseccomp2 pigz bash ca-certificates curl procps
-		socat jq python3 openssh-server)
+		socat jq python3 openssh-server ipset)
 	local files=$kindsrc/images/base/files
 	mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${pkgs[*]}")" \
 		--customize-hook="cp -r '$files/usr/local/bin/.' \"\$1/usr/local/bin/\" && chmod 0755 \"\$1\"/usr/local/bin/*" \
@@ -248,8 +248,12 @@ calico_images() {
 	printf 'FROM %s\nCOPY calico calico-ipam install /opt/cni/bin/\nENV PATH=$PATH:/opt/cni/bin\nCMD ["/opt/cni/bin/install"]\n' \
 		"$RUNTIME_IMAGE" >"$ctx/Dockerfile"
 	docker_build "docker.io/calico/cni:$tag" "$ctx" && rm -rf "$ctx"
-	binary_image "docker.io/calico/kube-controllers:$tag" "$RUNTIME_IMAGE" /usr/local/bin/kube-controllers \
-		"$bin/kube-controllers" "$bin/check-status"
+	# calico/kube-controllers: the manifest's probes exec /usr/bin/check-status.
+	ctx=$(mktemp -d)
+	cp "$bin/kube-controllers" "$bin/check-status" "$ctx/"
+	printf 'FROM %s\nCOPY kube-controllers check-status /usr/bin/\nENTRYPOINT ["/usr/bin/kube-controllers"]\n' \
+		"$RUNTIME_IMAGE" >"$ctx/Dockerfile"
+	docker_build "docker.io/calico/kube-controllers:$tag" "$ctx" && rm -rf "$ctx"
 	CALICO_IMAGES="docker.io/calico/node:$tag docker.io/calico/cni:$tag docker.io/calico/kube-controllers:$tag"
 }
 
@@ -266,13 +270,17 @@ calico_node_base() {
 cilium_agent_pkgs=$runtime_pkgs,util-linux,bash,clang-19,llvm-19
 cilium_images() {
 	runtime_image
-	local src bin=$cache/tools/cilium-$CILIUM_VERSION
+	local src bin
+	# Cached by version and by how they are built (this function, the substituted module).
+	bin=$cache/tools/cilium-$CILIUM_VERSION-$(digest "$(declare -f cilium_images)" "$here"/third_party/mcs-api-controllers/*)
 	src=$(moddir "github.com/cilium/cilium@$CILIUM_VERSION")
 	if [[ ! -f $bin/.done ]]; then
 		local build=$work/cilium-src v=${CILIUM_VERSION#v}
-		rm -rf "$build" && mkdir -p "$build" "$bin/usr/bin" && cp -r "$src/." "$build/" && chmod -R u+w "$build"
+		rm -rf "$build" && mkdir -p "$build" "$bin/usr/bin" "$bin/opt/cni/bin" && cp -r "$src/." "$build/" && chmod -R u+w "$build"
 		# The proxy does not serve the gobgp pseudo-version Cilium pins; its next release builds.
-		(cd "$build" && go mod edit -replace github.com/osrg/gobgp/v4=github.com/osrg/gobgp/v4@v4.7.0)
+		# Nor the zip of sigs.k8s.io/mcs-api/controllers v0.5.2: upstream's files, in our tree.
+		(cd "$build" && go mod edit -replace github.com/osrg/gobgp/v4=github.com/osrg/gobgp/v4@v4.7.0 \
+			-replace "sigs.k8s.io/mcs-api/controllers=$here/third_party/mcs-api-controllers")
 		timed "Cilium $CILIUM_VERSION agent and operator binaries (github.com/cilium/cilium)" bash -c "cd '$build' &&
 			export GOFLAGS=-mod=mod CGO_ENABLED=0 &&
 			ld='-s -w -X \"github.com/cilium/cilium/pkg/version.ciliumVersion=$v module\"' &&
@@ -280,10 +288,10 @@ cilium_images() {
 			go build -trimpath -ldflags=\"\$ld\" -o '$bin/usr/bin/cilium-dbg' ./cilium-dbg &&
 			go build -trimpath -ldflags=\"\$ld\" -o '$bin/usr/bin/cilium-health' ./cilium-health &&
 			go build -trimpath -ldflags=\"\$ld\" -o '$bin/usr/bin/cilium-health-responder' ./cilium-health/responder &&
-			go build -trimpath -ldflags=\"\$ld\" -o '$bin/usr/bin/cilium-cni' ./plugins/cilium-cni &&
+			go build -trimpath -ldflags=\"\$ld\" -o '$bin/opt/cni/bin/cilium-cni' ./plugins/cilium-cni &&
 			go build -trimpath -ldflags=\"\$ld\" -o '$bin/usr/bin/cilium-mount' ./tools/mount &&
 			go build -trimpath -ldflags=\"\$ld\" -o '$bin/usr/bin/cilium-sysctlfix' ./tools/sysctlfix &&
-			go build -trimpath -ldflags=\"\$ld\" -tags ipam_provider_operator -o '$bin/operator-generic' ./operator"
+			go build -trimpath -ldflags=\"\$ld\" -tags ipam_provider_operator -o '$bin/cilium-operator-generic' ./operator"
 		mkdir -p "$bin/var/lib/cilium"
 		cp -r "$build/bpf" "$bin/var/lib/cilium/bpf"
 		cp "$build/images/cilium/init-container.sh" "$build/plugins/cilium-cni/install-plugin.sh" \
@@ -296,27 +304,28 @@ cilium_images() {
 	agent_base=cnimigrate/cilium-agent-base:$(digest "$(declare -f rootfs_image import_rootfs)" "$cilium_agent_pkgs" "$suite")
 	have "$agent_base" || timed "$agent_base (Debian $suite + clang-19 for Cilium's BPF)" rootfs_image "$agent_base" "$cilium_agent_pkgs"
 	ctx=$(mktemp -d)
-	cp -r "$bin/usr" "$bin/var" "$bin/init-container.sh" "$bin/install-plugin.sh" "$bin/cni-uninstall.sh" "$ctx/"
+	cp -r "$bin/usr" "$bin/var" "$bin/opt" "$bin/init-container.sh" "$bin/install-plugin.sh" "$bin/cni-uninstall.sh" "$ctx/"
 	chmod 0755 "$ctx"/*.sh # module zips keep no exec bits
 	cat >"$ctx/Dockerfile" <<-DOCKERFILE
 	FROM $agent_base
 	RUN ln -sf clang-19 /usr/bin/clang && ln -sf llc-19 /usr/bin/llc
 	COPY usr/ /usr/
 	COPY var/ /var/
+	COPY opt/ /opt/
 	COPY init-container.sh install-plugin.sh cni-uninstall.sh /
 	WORKDIR /home/cilium
 	ENV INITSYSTEM=SYSTEMD
 	CMD ["/usr/bin/cilium-dbg"]
 	DOCKERFILE
 	docker_build "quay.io/cilium/cilium:$CILIUM_VERSION" "$ctx" && rm -rf "$ctx"
-	binary_image "quay.io/cilium/operator-generic:$CILIUM_VERSION" "$RUNTIME_IMAGE" - "$bin/operator-generic"
+	binary_image "quay.io/cilium/operator-generic:$CILIUM_VERSION" "$RUNTIME_IMAGE" - "$bin/cilium-operator-generic"
 	CILIUM_IMAGES="quay.io/cilium/cilium:$CILIUM_VERSION quay.io/cilium/operator-generic:$CILIUM_VERSION"
 }
 
 probe_pkgs=curl,bind9-dnsutils,iputils-ping,iperf3,ca-certificates,procps,iproute2
 probe_image() {
 	local d tag
-	tag=$(digest "$(declare -f probe_image rootfs_image import_rootfs binary_image)" "$probe_pkgs" "$suite" "$here/echo/main.go")
+	tag=$(digest "$(declare -f probe_image rootfs_image import_rootfs binary_image)" "$probe_pkgs" "$suite" "$here"/echo/*.go)
 	PROBE_IMAGE=cnimigrate/probe:$tag
 	[[ $(docker image inspect -f '{{json .Config.Entrypoint}}' "$PROBE_IMAGE" 2>/dev/null) == '["/usr/local/bin/echo"]' ]] &&
 		{ log "cached $PROBE_IMAGE"; return; }

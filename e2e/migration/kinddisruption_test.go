@@ -1,0 +1,275 @@
+package migration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// disruption follows the prober clients' output (hack/kind/echo/prober.go) through a migration:
+// every second, each client prints per target the requests it sent and how many failed. A client
+// restarted by the migration is a new pod; the collector follows every pod it sees, and dedupes
+// lines read twice after a reconnect.
+type disruption struct {
+	kubectl, kubeconfig string
+	start               time.Time
+	cancel              context.CancelFunc
+	wg                  sync.WaitGroup
+	mu                  sync.Mutex
+	seen                map[string]bool
+	lines               []proberLine
+	followed            map[string]bool
+	errs                []string
+}
+
+// proberLine is one line of a prober client.
+type proberLine struct {
+	Time    int64  `json:"t"`
+	Node    string `json:"node"`
+	Pod     string `json:"pod"`
+	Target  string `json:"target"`
+	To      string `json:"to"`
+	Sent    int    `json:"sent"`
+	Failed  int    `json:"failed"`
+	LastErr string `json:"err"`
+}
+
+func startDisruption(kubectl, kubeconfig string) *disruption {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &disruption{kubectl: kubectl, kubeconfig: kubeconfig, start: time.Now(), cancel: cancel,
+		seen: map[string]bool{}, followed: map[string]bool{}}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		for ctx.Err() == nil {
+			out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "-n", proberNamespace, "get", "pods",
+				"-l", "app=prober-client", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}").Output()
+			if err == nil {
+				for _, pod := range strings.Fields(string(out)) {
+					d.mu.Lock()
+					follow := !d.followed[pod]
+					d.followed[pod] = true
+					d.mu.Unlock()
+					if follow {
+						d.wg.Add(1)
+						go d.follow(ctx, pod)
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return d
+}
+
+// follow reads one client's lines until the pod is gone or the collector stops.
+func (d *disruption) follow(ctx context.Context, pod string) {
+	defer d.wg.Done()
+	for ctx.Err() == nil {
+		cmd := exec.CommandContext(ctx, d.kubectl, "--kubeconfig", d.kubeconfig, "-n", proberNamespace, "logs", "-f", pod)
+		out, err := cmd.StdoutPipe()
+		if err == nil && cmd.Start() == nil {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				var l proberLine
+				if json.Unmarshal(sc.Bytes(), &l) != nil || l.Target == "" {
+					continue
+				}
+				key := fmt.Sprintf("%s|%d|%s|%s", l.Pod, l.Time, l.Target, l.To)
+				d.mu.Lock()
+				if !d.seen[key] {
+					d.seen[key] = true
+					d.lines = append(d.lines, l)
+				}
+				d.mu.Unlock()
+			}
+			_ = cmd.Wait()
+		}
+		// The stream ended: the pod is gone, or it restarted, or the API server hiccupped.
+		if gone := exec.CommandContext(ctx, d.kubectl, "--kubeconfig", d.kubeconfig, "-n", proberNamespace,
+			"get", "pod", pod, "-o", "name").Run(); gone != nil && ctx.Err() == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// stop ends the collection (after a last second for the clients' final lines) and sums it up.
+func (d *disruption) stop() disruptionReport {
+	time.Sleep(2 * time.Second)
+	d.cancel()
+	d.wg.Wait()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return summarize(d.lines, d.start, time.Now())
+}
+
+// disruptionReport is what the prober saw, per target.
+type disruptionReport struct {
+	From, To time.Time
+	Targets  []targetFigures
+	PerNode  []targetFigures // per client node, and pod-to-pod per destination node too
+}
+
+type targetFigures struct {
+	Target        string
+	Sent, Failed  int
+	LongestOutage int // seconds: the longest run of consecutive seconds with a failed request
+	OutageFrom    int64
+	Covered       int // seconds with at least one request sent
+	LastErr       string
+}
+
+func summarize(all []proberLine, from, to time.Time) disruptionReport {
+	r := disruptionReport{From: from, To: to}
+	var lines []proberLine // the clients print from their start: keep the window measured
+	for _, l := range all {
+		if l.Time >= from.Unix() && l.Time <= to.Unix() {
+			lines = append(lines, l)
+		}
+	}
+	figures := func(name string, keep func(proberLine) bool) targetFigures {
+		f := targetFigures{Target: name}
+		failedAt, sentAt := map[int64]bool{}, map[int64]bool{}
+		for _, l := range lines {
+			if !keep(l) {
+				continue
+			}
+			f.Sent += l.Sent
+			f.Failed += l.Failed
+			if l.Sent > 0 {
+				sentAt[l.Time] = true
+			}
+			if l.Failed > 0 {
+				failedAt[l.Time] = true
+				if l.LastErr != "" {
+					f.LastErr = l.LastErr
+				}
+			}
+		}
+		f.Covered = len(sentAt)
+		secs := make([]int64, 0, len(failedAt))
+		for s := range failedAt {
+			secs = append(secs, s)
+		}
+		sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+		run, start := 0, int64(0)
+		for i, s := range secs {
+			if i > 0 && s == secs[i-1]+1 {
+				run++
+			} else {
+				run, start = 1, s
+			}
+			if run > f.LongestOutage {
+				f.LongestOutage, f.OutageFrom = run, start
+			}
+		}
+		return f
+	}
+	targets := []string{"service", "pod-to-pod", "dns"}
+	for _, t := range targets {
+		r.Targets = append(r.Targets, figures(t, func(l proberLine) bool { return l.Target == t }))
+	}
+	nodes := map[string]bool{}
+	for _, l := range lines {
+		nodes[l.Node] = true
+		if l.To != "" {
+			nodes[l.To] = true
+		}
+	}
+	var names []string
+	for n := range nodes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, t := range targets {
+			f := figures(t+" from "+n, func(l proberLine) bool { return l.Target == t && l.Node == n })
+			if f.Sent > 0 {
+				r.PerNode = append(r.PerNode, f)
+			}
+		}
+		if f := figures("pod-to-pod to "+n, func(l proberLine) bool { return l.Target == "pod-to-pod" && l.To == n }); f.Sent > 0 {
+			r.PerNode = append(r.PerNode, f)
+		}
+	}
+	return r
+}
+
+// figure is one row of a report's table, by name.
+func figure(in []targetFigures, name string) targetFigures {
+	for _, x := range in {
+		if x.Target == name {
+			return x
+		}
+	}
+	return targetFigures{Target: name}
+}
+
+// markdown renders the report as the tables docs/benchmarks.md and the migration report carry.
+func (r disruptionReport) markdown(strategy string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Disruption measured by the prober (%s strategy)\n\n", strategy)
+	fmt.Fprintf(&b, "From %s to %s (%.0f s): each prober client (one per node) sends 10 requests per second to each target.\n\n",
+		r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339), r.To.Sub(r.From).Seconds())
+	table := func(rows []targetFigures) {
+		b.WriteString("| target | requests | failed | longest outage (s) | starting | seconds probed | last error |\n|---|---|---|---|---|---|---|\n")
+		for _, f := range rows {
+			start := "-"
+			if f.LongestOutage > 0 {
+				start = fmt.Sprintf("+%d s", f.OutageFrom-r.From.Unix())
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %d | %s |\n", f.Target, f.Sent, f.Failed, f.LongestOutage, start, f.Covered,
+				strings.ReplaceAll(f.LastErr, "|", "/"))
+		}
+	}
+	table(r.Targets)
+	b.WriteString("\nPer node (clients by the node they run on; pod-to-pod also by the node of the pod requested):\n\n")
+	table(r.PerNode)
+	return b.String()
+}
+
+func TestSummarizeFindsTheLongestOutage(t *testing.T) {
+	from := time.Unix(1000, 0)
+	var lines []proberLine
+	for s := int64(1000); s < 1020; s++ {
+		failed := 0
+		if (s >= 1003 && s < 1005) || (s >= 1010 && s < 1014) { // 2 s, then 4 s of failures
+			failed = 3
+		}
+		lines = append(lines,
+			proberLine{Time: s, Node: "a", Target: "service", Sent: 10, Failed: failed, LastErr: map[bool]string{true: "timeout"}[failed > 0]},
+			proberLine{Time: s, Node: "b", Target: "service", Sent: 10},
+			proberLine{Time: s, Node: "a", Target: "pod-to-pod", To: "b", Sent: 10})
+	}
+	r := summarize(lines, from, time.Unix(1020, 0))
+	svc := figure(r.Targets, "service")
+	if svc.Sent != 400 || svc.Failed != 18 || svc.LongestOutage != 4 || svc.OutageFrom != 1010 || svc.Covered != 20 || svc.LastErr != "timeout" {
+		t.Errorf("service figures: %+v", svc)
+	}
+	if p := figure(r.Targets, "pod-to-pod"); p.Sent != 200 || p.Failed != 0 || p.LongestOutage != 0 {
+		t.Errorf("pod-to-pod figures: %+v", p)
+	}
+	if b := figure(r.PerNode, "service from b"); b.Failed != 0 || b.Sent != 200 {
+		t.Errorf("per node b: %+v", b)
+	}
+	if a := figure(r.PerNode, "pod-to-pod to b"); a.Sent != 200 {
+		t.Errorf("pod-to-pod to b: %+v", a)
+	}
+	if md := r.markdown("live"); !strings.Contains(md, "| service | 400 | 18 | 4 | +10 s | 20 | timeout |") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
