@@ -74,14 +74,11 @@ func (m *migration) disruptionMeasured() types.Feature {
 			m.prober = nil
 			md := r.markdown(m.strategy)
 			t.Log("\n" + md)
+			// Beside the migration report, not inside it: the report is the tool's own, and a second
+			// run rewriting it would show as a change.
 			report := findFile(t, m.artifacts, "migration-report.md")
-			f, err := os.OpenFile(report, os.O_APPEND|os.O_WRONLY, 0)
-			if err == nil {
-				_, err = f.WriteString("\n" + md)
-				f.Close()
-			}
-			if err != nil {
-				t.Errorf("add the prober's figures to %s: %v", report, err)
+			if err := os.WriteFile(filepath.Join(filepath.Dir(report), "disruption-report.md"), []byte(md), 0o644); err != nil {
+				t.Errorf("write the prober's figures beside %s: %v", report, err)
 			}
 			span := int(r.To.Sub(r.From).Seconds())
 			for _, f := range r.Targets {
