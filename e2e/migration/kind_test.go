@@ -169,10 +169,8 @@ func installCalicoOnKind(ctx context.Context, kubectl, kubeconfig string) error 
 	if err != nil {
 		return err
 	}
-	apply := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "-f", "-")
-	apply.Stdin = strings.NewReader(manifest)
-	if out, err := apply.CombinedOutput(); err != nil {
-		return fmt.Errorf("kubectl apply calico.yaml (VXLAN): %v: %s", err, out)
+	if err := kubectlApply(ctx, kubectl, kubeconfig, manifest); err != nil {
+		return fmt.Errorf("calico.yaml (VXLAN): %w", err)
 	}
 	return wait.For(ctx, "calico-node ready on every kind node", 10*time.Minute, 5*time.Second,
 		func(ctx context.Context) (bool, string, error) {
