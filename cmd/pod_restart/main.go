@@ -26,6 +26,7 @@ var spec = ansible.Spec{
 		"target_cni":         {Type: ansible.TypeStr, Default: restart.TargetCilium, Choices: restart.TargetCNIs},
 		"target_cidrs":       list,
 		"bare_pods":          {Type: ansible.TypeStr, Default: restart.BarePodsReport, Choices: restart.BarePodsModes},
+		"other_pods":         {Type: ansible.TypeStr, Default: restart.OtherPodsReport, Choices: restart.OtherPodsModes},
 		"parallelism":        {Type: ansible.TypeInt, Default: defaults.RestartParallelism},
 		"timeout":            {Type: ansible.TypeInt, Default: int(defaults.RestartTimeout.Seconds())},
 		"total_timeout":      {Type: ansible.TypeInt, Default: int(defaults.RestartTotalTimeout.Seconds())},
@@ -45,6 +46,7 @@ type args struct {
 	TargetCNI         string   `json:"target_cni"`
 	TargetCIDRs       []string `json:"target_cidrs"`
 	BarePods          string   `json:"bare_pods"`
+	OtherPods         string   `json:"other_pods"`
 	Parallelism       int      `json:"parallelism"`
 	Timeout           int      `json:"timeout"`
 	TotalTimeout      int      `json:"total_timeout"`
@@ -63,7 +65,7 @@ func run(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
 	p := restart.Parameters{
 		Namespaces: a.Namespaces, ExcludeNamespaces: a.ExcludeNamespaces, Kinds: a.Kinds,
 		LabelSelector: a.LabelSelector, Strategy: a.Strategy, CreatedBefore: a.CreatedBefore,
-		TargetCNI: a.TargetCNI, TargetCIDRs: a.TargetCIDRs, BarePods: a.BarePods, Parallelism: a.Parallelism,
+		TargetCNI: a.TargetCNI, TargetCIDRs: a.TargetCIDRs, BarePods: a.BarePods, OtherPods: a.OtherPods, Parallelism: a.Parallelism,
 		Timeout: time.Duration(a.Timeout) * time.Second, TotalTimeout: time.Duration(a.TotalTimeout) * time.Second,
 		Wait: a.Wait,
 	}

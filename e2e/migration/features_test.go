@@ -30,7 +30,42 @@ func (m *migration) migrationCompletes() types.Feature {
 	return features.New("the migration playbook completes").WithLabel("phase", "migrate").
 		Setup(func(ctx context.Context, t *testing.T, cfg *envconf.Config) context.Context {
 			m.before = takeSnapshot(ctx, t, newClients(t, cfg.Client().RESTConfig()))
+			// The operator's default for pods no restart moves (the cluster's bare pod) is to stop
+			// before Calico's links go; the clusters' inventories then choose to evict them, which
+			// the same command, run again, does on its way to the end.
+			m.stopped, m.stoppedErr = m.site(ctx, t, "cilium", map[string]any{"workload_restart_leftover_pods": "stop"})
 			m.first, m.firstErr = m.site(ctx, t, "cilium", nil)
+			return ctx
+		}).
+		Assess("pods no restart moves stop the run before Calico's links go, each named", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			var bare []string
+			for key, p := range m.before.pods {
+				if p.Bare && !p.HostNetwork {
+					bare = append(bare, key)
+				}
+			}
+			if len(bare) == 0 {
+				t.Fatal("the cluster has no bare pod on the pod network: this claim needs one")
+			}
+			if m.stoppedErr == nil {
+				t.Fatalf("the run with workload_restart_leftover_pods=stop went through although %v were still on Calico", bare)
+			}
+			out := m.stopped.Output
+			if !strings.Contains(out, "Stop if pods still run on the old CNI before its links are removed") {
+				t.Errorf("the stopped run does not say why it stopped; failed tasks: %v", failedTasks(m.stopped))
+			}
+			for _, key := range bare {
+				if !strings.Contains(out, key+" (bare pod)") {
+					t.Errorf("the stop does not name bare pod %s; failed tasks: %v", key, failedTasks(m.stopped))
+				}
+			}
+			for _, p := range m.stopped.Plays {
+				for _, task := range p.Tasks {
+					if strings.Contains(task.Name, "Remove Calico's files, links, routes") || strings.Contains(task.Name, "Remove Calico from the cluster") {
+						t.Errorf("task %q ran before the leftover pods were dealt with", task.Name)
+					}
+				}
+			}
 			return ctx
 		}).
 		Assess("ansible-playbook exits 0 with no failed task", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

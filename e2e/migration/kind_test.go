@@ -307,10 +307,10 @@ func writeKindInventory(dir string, n kindNodes, probeImage, chart string) (stri
 			// The lab's Calico policies include constructs Cilium cannot express (the lab does the same).
 			"cilium_policies_allow_partial": true,
 			// The lab's bare pod (financial-inference/model-validation) cannot be recreated by a
-			// controller: left on Calico, it loses its network with Calico's links (verify's cni-pods
-			// check then stops the run, as the first kind run showed). The operator's explicit
-			// choice here: delete it (the report names it).
-			"workload_restart_bare_pods": "delete",
+			// controller: left on Calico, it would lose its network with Calico's links (the first
+			// kind run showed it). The run stops before the node cleanup naming it; the operator's
+			// explicit choice here: evict it (the report names it).
+			"workload_restart_leftover_pods": "evict",
 		},
 		"children": map[string]any{"servers": map[string]any{"hosts": servers}, "agents": map[string]any{"hosts": agents}},
 	}}}}

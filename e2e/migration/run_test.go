@@ -32,7 +32,11 @@ type migration struct {
 	before    snapshot
 	first     *playbook.Result
 	firstErr  error
-	prober    *disruption // the kind tier's disruption prober, while it runs
+	// stopped is the run that stopped before Calico's node cleanup because pods no restart moves
+	// were still on Calico (the default choice); the run after it chose to evict them.
+	stopped    *playbook.Result
+	stoppedErr error
+	prober     *disruption // the kind tier's disruption prober, while it runs
 }
 
 // playbookTimeout bounds one ansible-playbook run of the suite. On the kind tier the probe pods,

@@ -77,6 +77,9 @@ func renderInventory(name string, nodes []Node, kubeconfig, apiHost string, apiP
 		"workload_restart_strategy":     "{{ 'all' if (cnimigrate_strategy | default('replace')) == 'live' else 'created_before' }}",
 		"cni_verify_checks":             []string{"nodes", "cni-agent", "coredns", "sandbox-errors", "service-endpoints"},
 		"cilium_policies_allow_partial": true,
+		// The lab's bare pod (financial-inference/model-validation) is still on Calico when its
+		// links are about to go; the roles stop there unless told what to do: evict it.
+		"workload_restart_leftover_pods": "evict",
 	}
 	inv := map[string]any{"all": map[string]any{
 		"children": map[string]any{

@@ -19,7 +19,8 @@ import (
 const fieldManager = "cnimigrate-pod-restart"
 
 // Apply carries out a plan from this session: the cluster DNS first, waited on; then every other
-// step through a pool of Parallelism workers; then bare pods when bare_pods is delete. The report is
+// step through a pool of Parallelism workers; then bare pods when bare_pods is delete, and pods of
+// other controllers when other_pods is evict. The report is
 // always complete; the error, when not nil, summarises what failed or was not started.
 func (s *Session) Apply(ctx context.Context, pl *Plan) (*Report, error) {
 	start := time.Now()
@@ -45,7 +46,8 @@ func (s *Session) Apply(ctx context.Context, pl *Plan) (*Report, error) {
 	}
 	s.pool(ctx, rest, func(i int) { results[i] = s.runStep(ctx, &pl.Steps[i]) }, func(i int) { results[i].Message = stopped(ctx) })
 	bare := s.applyBarePods(ctx, pl.BarePods)
-	rep := s.report(pl, results, bare)
+	other := s.applyBarePods(ctx, pl.OtherPods)
+	rep := s.report(pl, results, bare, other)
 	rep.DurationSeconds = seconds(time.Since(start))
 	return rep, rep.err()
 }

@@ -279,6 +279,37 @@ func TestApplyBarePods(t *testing.T) {
 	}
 }
 
+// A Job's pod still on the old CNI would lose its network with the old CNI's links: with
+// other_pods evict it is evicted (its controller recreates it), with report it is listed and left;
+// with no kinds, no workload is touched either way.
+func TestApplyOtherControllersPods(t *testing.T) {
+	jobPod := pod("app", "train-x1", oldIP, []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: "train", UID: "job-uid", Controller: ptr(true)}})
+	objs := append([]runtime.Object{namespace("app"), jobPod}, deployment("app", "web", nil, oldIP)...)
+	for _, mode := range OtherPodsModes {
+		t.Run(mode, func(t *testing.T) {
+			f := newFake(t, false, objs...)
+			calls := evictions(t, f, 0)
+			rep, err := apply(t, f, params(func(p *Parameters) { p.OtherPods, p.Kinds = mode, []string{} }))
+			if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			want, evicted := BareReported, int32(0)
+			if mode == OtherPodsEvict {
+				want, evicted = BareEvicted, 1
+			}
+			if len(rep.OtherPods) != 1 || rep.OtherPods[0].Outcome != want || rep.OtherPods[0].Owner != "Job/train" || calls.Load() != evicted {
+				t.Errorf("other pods %+v after %d evictions, want Job/train's pod %s after %d", rep.OtherPods, calls.Load(), want, evicted)
+			}
+			if len(rep.Workloads) != 0 {
+				t.Errorf("workloads %+v, want none with an empty kinds list", rep.Workloads)
+			}
+			if rep.Changed != (mode == OtherPodsEvict) || rep.Totals.OtherPods != 1 {
+				t.Errorf("changed = %v, totals %+v", rep.Changed, rep.Totals)
+			}
+		})
+	}
+}
+
 func TestApplyInterruptedLeavesTheRestNotStarted(t *testing.T) {
 	objs := []runtime.Object{namespace("app")}
 	for _, n := range []string{"a", "b", "c"} {

@@ -200,7 +200,11 @@ func (s *Session) evictBarePod(ctx context.Context, bp *BarePod) {
 	evicted, err := s.evict(ctx, id)
 	bp.changed = evicted
 	if err == nil && s.cfg.Wait {
-		err = wait.For(ctx, fmt.Sprintf("bare pod %s/%s to be gone", bp.Namespace, bp.Name), remaining(ctx),
+		what := "bare pod"
+		if bp.Owner != "" {
+			what = "pod of " + bp.Owner
+		}
+		err = wait.For(ctx, fmt.Sprintf("%s %s/%s to be gone", what, bp.Namespace, bp.Name), remaining(ctx),
 			defaults.RestartPollInterval, func(context.Context) (bool, string, error) {
 				p, ok := s.st.get(resPods, id.Namespace, id.Name).(*corev1.Pod)
 				return !ok || p.UID != id.UID, "still terminating", nil

@@ -62,10 +62,13 @@ type Skip struct {
 }
 
 // BarePod is a pod no controller owns: recreating it would lose it, so it is reported, or evicted
-// when bare_pods is delete.
+// when bare_pods is delete. The same shape lists the pods of controllers this module does not
+// restart (Jobs, operators' custom controllers): reported, or evicted (their controller recreates
+// them) when other_pods is evict; Owner names that controller.
 type BarePod struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
+	Owner     string `json:"owner,omitempty"` // Kind/name of the controller (other pods only)
 	Reason    string `json:"reason"`
 	Action    string `json:"action"`            // report | evict
 	Outcome   string `json:"outcome,omitempty"` // reported | evicted | failed | planned | not_started
@@ -81,6 +84,8 @@ type Plan struct {
 	Steps    []Step    `json:"steps"`
 	Skipped  []Skip    `json:"skipped"`
 	BarePods []BarePod `json:"bare_pods"`
+	// OtherPods are the pods of controllers this module does not restart that need recreating.
+	OtherPods []BarePod `json:"other_pods"`
 	// Managed says how "managed by the target CNI" was decided (strategy unmanaged).
 	Managed     string   `json:"managed_by,omitempty"`
 	TargetCIDRs []string `json:"target_cidrs,omitempty"`
@@ -123,6 +128,7 @@ type Totals struct {
 	NotStarted int `json:"not_started"`
 	Skipped    int `json:"skipped"`
 	BarePods   int `json:"bare_pods"`
+	OtherPods  int `json:"other_pods"`
 }
 
 // Report is the outcome of a run (or, in check mode, the plan with every outcome "planned").
@@ -130,6 +136,7 @@ type Report struct {
 	Workloads       []Result  `json:"workloads"`
 	Skipped         []Skip    `json:"skipped"`
 	BarePods        []BarePod `json:"bare_pods"`
+	OtherPods       []BarePod `json:"other_pods"`
 	Failures        []Failure `json:"failures"`
 	Totals          Totals    `json:"totals"`
 	Managed         string    `json:"managed_by,omitempty"`

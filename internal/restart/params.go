@@ -34,6 +34,10 @@ const (
 const (
 	BarePodsReport = "report"
 	BarePodsDelete = "delete"
+	// OtherPodsReport lists the pods of controllers this module does not restart (Jobs, custom
+	// controllers); OtherPodsEvict evicts them (PDBs honoured) so that their controller recreates them.
+	OtherPodsReport = "report"
+	OtherPodsEvict  = "evict"
 )
 
 // TargetCilium is the only target CNI so far.
@@ -44,22 +48,24 @@ var Kinds = []string{KindDeployment, KindStatefulSet, KindDaemonSet}
 
 // Strategies and BarePodsModes list the accepted values (the module's choices).
 var (
-	Strategies    = []string{StrategyUnmanaged, StrategyAll, StrategyCreatedBefore}
-	BarePodsModes = []string{BarePodsReport, BarePodsDelete}
-	TargetCNIs    = []string{TargetCilium}
+	Strategies     = []string{StrategyUnmanaged, StrategyAll, StrategyCreatedBefore}
+	BarePodsModes  = []string{BarePodsReport, BarePodsDelete}
+	OtherPodsModes = []string{OtherPodsReport, OtherPodsEvict}
+	TargetCNIs     = []string{TargetCilium}
 )
 
 // Parameters select the workloads and say how to restart them. Start from Defaults().
 type Parameters struct {
 	Namespaces        []string // empty: every namespace
 	ExcludeNamespaces []string
-	Kinds             []string // empty: every kind
+	Kinds             []string // nil: every kind; empty but not nil: none (only bare and other pods)
 	LabelSelector     string   // applies to workloads (and to bare pods' own labels)
 	Strategy          string
 	CreatedBefore     string // RFC 3339; required by (and only used with) StrategyCreatedBefore
 	TargetCNI         string
 	TargetCIDRs       []string // empty: discovered from the target CNI's configuration
 	BarePods          string
+	OtherPods         string
 	Parallelism       int
 	Timeout           time.Duration // per workload: restart, evictions and the wait
 	TotalTimeout      time.Duration // whole run
@@ -83,6 +89,7 @@ func Defaults() Parameters {
 		Strategy:     StrategyUnmanaged,
 		TargetCNI:    TargetCilium,
 		BarePods:     BarePodsReport,
+		OtherPods:    OtherPodsReport,
 		Parallelism:  defaults.RestartParallelism,
 		Timeout:      defaults.RestartTimeout,
 		TotalTimeout: defaults.RestartTotalTimeout,
@@ -112,7 +119,7 @@ func (p Parameters) parse() (*config, error) {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	kinds := p.Kinds
-	if len(kinds) == 0 {
+	if kinds == nil {
 		kinds = Kinds
 	}
 	for _, k := range kinds {
@@ -127,6 +134,9 @@ func (p Parameters) parse() (*config, error) {
 	}
 	c.selector = sel
 	c.parseStrategy(bad)
+	if !slices.Contains(OtherPodsModes, p.OtherPods) {
+		bad("other_pods must be one of %s, got %q", strings.Join(OtherPodsModes, ", "), p.OtherPods)
+	}
 	if !slices.Contains(BarePodsModes, p.BarePods) {
 		bad("bare_pods must be one of %s, got %q", strings.Join(BarePodsModes, ", "), p.BarePods)
 	}

@@ -26,7 +26,7 @@ const (
 // Plan decides, from the watch caches, what to restart and what to skip, in execution order:
 // the cluster DNS first, then kube-system, then every other namespace. It changes nothing.
 func (s *Session) Plan() *Plan {
-	pl := &Plan{Warnings: slices.Clone(s.warnings), Steps: []Step{}, Skipped: []Skip{}, BarePods: []BarePod{}}
+	pl := &Plan{Warnings: slices.Clone(s.warnings), Steps: []Step{}, Skipped: []Skip{}, BarePods: []BarePod{}, OtherPods: []BarePod{}}
 	if s.managed != nil {
 		pl.Managed = s.managed.describe(s.source)
 		pl.TargetCIDRs = prefixStrings(s.managed.cidrs)
@@ -165,16 +165,35 @@ func (s *Session) scanPods(pl *Plan) {
 		}
 	}
 	for ref, pods := range others {
-		if need, why, _ := s.needs(pods); len(need) > 0 {
-			pl.Skipped = append(pl.Skipped, Skip{Ref: ref, Reason: fmt.Sprintf(
-				"owned by a %s, which this module does not restart: %s", ref.Kind, why)})
+		need, why, _ := s.needs(pods)
+		if len(need) == 0 {
+			continue
+		}
+		pl.Skipped = append(pl.Skipped, Skip{Ref: ref, Reason: fmt.Sprintf(
+			"owned by a %s, which this module does not restart: %s", ref.Kind, why)})
+		for _, id := range need {
+			pl.OtherPods = append(pl.OtherPods, s.otherPod(ref, id, why))
 		}
 	}
 	sort.SliceStable(pl.Skipped, func(i, j int) bool { return refLess(pl.Skipped[i].Ref, pl.Skipped[j].Ref) })
-	sort.Slice(pl.BarePods, func(i, j int) bool {
-		a, b := pl.BarePods[i], pl.BarePods[j]
-		return a.Namespace < b.Namespace || a.Namespace == b.Namespace && a.Name < b.Name
-	})
+	for _, pods := range [][]BarePod{pl.BarePods, pl.OtherPods} {
+		sort.Slice(pods, func(i, j int) bool {
+			a, b := pods[i], pods[j]
+			return a.Namespace < b.Namespace || a.Namespace == b.Namespace && a.Name < b.Name
+		})
+	}
+}
+
+// otherPod is a pod of a controller this module does not restart (a Job, an operator's custom
+// controller): reported, or evicted with other_pods evict so that its controller recreates it.
+func (s *Session) otherPod(owner Ref, id podID, why string) BarePod {
+	op := BarePod{Namespace: id.Namespace, Name: id.Name, Owner: owner.Kind + "/" + owner.Name, uid: id.UID,
+		Action: OtherPodsReport, Reason: "owned by " + owner.Kind + "/" + owner.Name + ", which this module does not restart: " +
+			why + "; recreate it yourself, or set other_pods: evict"}
+	if s.cfg.OtherPods == OtherPodsEvict {
+		op.Action, op.Reason = ActionEvict, "owned by "+owner.Kind+"/"+owner.Name+": "+why+"; other_pods is evict, so it is evicted and its controller recreates it"
+	}
+	return op
 }
 
 func (s *Session) barePod(p *corev1.Pod, why string) BarePod {
@@ -237,6 +256,12 @@ func (p *Plan) Diff() (before, after string) {
 		if bp.Action == ActionEvict {
 			fmt.Fprintf(&b, "Pod %s/%s: bare pod\n", bp.Namespace, bp.Name)
 			fmt.Fprintf(&a, "Pod %s/%s: evicted, not recreated\n", bp.Namespace, bp.Name)
+		}
+	}
+	for _, op := range p.OtherPods {
+		if op.Action == ActionEvict {
+			fmt.Fprintf(&b, "Pod %s/%s: owned by %s\n", op.Namespace, op.Name, op.Owner)
+			fmt.Fprintf(&a, "Pod %s/%s: evicted, recreated by %s\n", op.Namespace, op.Name, op.Owner)
 		}
 	}
 	return b.String(), a.String()

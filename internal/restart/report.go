@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cnimigrate/cnimigrate/internal/wait"
@@ -44,12 +45,12 @@ func describeFailure(ctx context.Context, err error) (reason, observed, pdb stri
 }
 
 // report assembles the run's report.
-func (s *Session) report(pl *Plan, results []Result, bare []BarePod) *Report {
+func (s *Session) report(pl *Plan, results []Result, bare, other []BarePod) *Report {
 	rep := &Report{
-		Workloads: results, Skipped: pl.Skipped, BarePods: bare, Failures: []Failure{},
+		Workloads: results, Skipped: pl.Skipped, BarePods: bare, OtherPods: other, Failures: []Failure{},
 		Managed: pl.Managed, TargetCIDRs: pl.TargetCIDRs, Warnings: pl.Warnings,
 	}
-	rep.Totals = Totals{Planned: len(results), Skipped: len(pl.Skipped), BarePods: len(bare)}
+	rep.Totals = Totals{Planned: len(results), Skipped: len(pl.Skipped), BarePods: len(bare), OtherPods: len(other)}
 	for _, r := range results {
 		rep.Changed = rep.Changed || r.changed
 		switch r.Outcome {
@@ -66,7 +67,7 @@ func (s *Session) report(pl *Plan, results []Result, bare []BarePod) *Report {
 			rep.Totals.NotStarted++
 		}
 	}
-	for _, b := range bare {
+	for _, b := range append(slices.Clone(bare), other...) {
 		rep.Changed = rep.Changed || b.changed
 		switch b.Outcome {
 		case OutcomeFailed:
@@ -84,22 +85,27 @@ func (s *Session) report(pl *Plan, results []Result, bare []BarePod) *Report {
 // when anything would be restarted or evicted.
 func Planned(pl *Plan) *Report {
 	rep := &Report{
-		Workloads: []Result{}, Skipped: pl.Skipped, BarePods: []BarePod{}, Failures: []Failure{},
+		Workloads: []Result{}, Skipped: pl.Skipped, BarePods: []BarePod{}, OtherPods: []BarePod{}, Failures: []Failure{},
 		Managed: pl.Managed, TargetCIDRs: pl.TargetCIDRs, Warnings: pl.Warnings,
 	}
 	for _, st := range pl.Steps {
 		rep.Workloads = append(rep.Workloads, Result{Ref: st.Ref, Action: st.Action, Reason: st.Reason, Outcome: OutcomePlanned})
 		rep.Changed = rep.Changed || st.Action != ActionWait
 	}
-	for _, b := range pl.BarePods {
-		b.Outcome = OutcomePlanned
-		if b.Action == BarePodsReport {
-			b.Outcome = BareReported
+	planned := func(pods []BarePod) []BarePod {
+		out := []BarePod{}
+		for _, b := range pods {
+			b.Outcome = OutcomePlanned
+			if b.Action != ActionEvict {
+				b.Outcome = BareReported
+			}
+			rep.Changed = rep.Changed || b.Action == ActionEvict
+			out = append(out, b)
 		}
-		rep.Changed = rep.Changed || b.Action == ActionEvict
-		rep.BarePods = append(rep.BarePods, b)
+		return out
 	}
-	rep.Totals = Totals{Planned: len(pl.Steps), Skipped: len(pl.Skipped), BarePods: len(pl.BarePods)}
+	rep.BarePods, rep.OtherPods = planned(pl.BarePods), planned(pl.OtherPods)
+	rep.Totals = Totals{Planned: len(pl.Steps), Skipped: len(pl.Skipped), BarePods: len(pl.BarePods), OtherPods: len(pl.OtherPods)}
 	return rep
 }
 
@@ -131,12 +137,13 @@ func (r *Report) err() error {
 func (r *Report) Summary(check bool) string {
 	t := r.Totals
 	if check {
-		return fmt.Sprintf("would restart %d workloads; %d skipped; %d bare pods", t.Planned, t.Skipped, t.BarePods)
+		return fmt.Sprintf("would restart %d workloads; %d skipped; %d bare pods; %d pods of other controllers",
+			t.Planned, t.Skipped, t.BarePods, t.OtherPods)
 	}
 	s := fmt.Sprintf("restarted %d of %d workloads", t.Restarted, t.Planned)
 	if t.Resumed > 0 {
 		s += fmt.Sprintf(" (%d more finished an earlier restart)", t.Resumed)
 	}
-	return s + fmt.Sprintf("; %d failed; %d not started; %d skipped; %d bare pods; %.1fs",
-		t.Failed, t.NotStarted, t.Skipped, t.BarePods, r.DurationSeconds)
+	return s + fmt.Sprintf("; %d failed; %d not started; %d skipped; %d bare pods; %d pods of other controllers; %.1fs",
+		t.Failed, t.NotStarted, t.Skipped, t.BarePods, t.OtherPods, r.DurationSeconds)
 }
