@@ -68,6 +68,10 @@ func (m *migration) runWith(ctx context.Context, t *testing.T, book string, extr
 	vars := map[string]any{
 		"cnimigrate_strategy":      m.strategy,
 		"cnimigrate_artifacts_dir": m.artifacts,
+		// The suite is one operator continuing one migration across runs: the features that kill a
+		// run or make it fail re-run at once, as the refusal tells an operator to (the lock of a run
+		// that ended without releasing it is continued by passing its holder).
+		"cni_lock_holder": "e2e-suite@controller " + m.name(),
 	}
 	for k, v := range extra {
 		vars[k] = v

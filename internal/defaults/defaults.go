@@ -72,6 +72,14 @@ const (
 	MigrationStateConfigMap = "cnimigrate-state"
 )
 
+// MigrationLock is the Lease (in MigrationStateNamespace) a migration or rollback holds for its whole
+// run, so that only one runs at a time; MigrationLockDuration is how long it stays valid after its
+// holder last renewed it.
+const (
+	MigrationLock         = "cnimigrate"
+	MigrationLockDuration = 3900 * time.Second
+)
+
 // The lab (internal/lab): versions must match hack/versions.sh (a unit test in internal/lab checks).
 const (
 	LabKubeVersion         = "v1.36.3"

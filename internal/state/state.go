@@ -23,6 +23,9 @@ const (
 	StateGet    = "get"
 	StateSet    = "set"
 	StateAbsent = "absent"
+	// StateLocked and StateUnlocked take (or renew) and release the migration's lock (see Lock).
+	StateLocked   = "locked"
+	StateUnlocked = "unlocked"
 
 	PhaseStarted   = "started"
 	PhaseCompleted = "completed"
