@@ -113,6 +113,18 @@ func (m *migration) probesPassedThroughout() types.Feature {
 			for name, rep := range reports {
 				checkProbes(t, name, rep, m.strategy == "live" && strings.Contains(name, "node"))
 			}
+			// After each node of a live migration, its check must have sent packets from the node it
+			// has just moved (still cordoned then), not only from the others.
+			for _, node := range map[bool][]string{true: m.cluster.nodes}[m.strategy == "live"] {
+				rep, ok := reports[filepath.Join("connectivity", "connectivity-node-"+node+".json")]
+				probed := false
+				for _, p := range rep.Probes {
+					probed = probed || p.Source != nil && p.Source.Node == node && p.Status == result.Passed
+				}
+				if ok && !probed {
+					t.Errorf("the check after moving node %s sent no packet from it (nodes excluded: %v)", node, rep.Notes)
+				}
+			}
 			return ctx
 		}).Feature()
 }

@@ -82,8 +82,10 @@ func unusable(n *corev1.Node, tolerations []corev1.Toleration) string {
 	switch {
 	case !ready:
 		return "NotReady"
-	case n.Spec.Unschedulable:
-		return "cordoned"
+	case n.Spec.Unschedulable && !tolerated(&corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}, tolerations):
+		// The scheduler treats a cordon as this taint: tolerating it probes the node anyway (the
+		// node a live migration has just moved is still cordoned when it is checked).
+		return "cordoned; tolerate " + corev1.TaintNodeUnschedulable + " to probe it"
 	}
 	for i := range n.Spec.Taints {
 		t := &n.Spec.Taints[i]
