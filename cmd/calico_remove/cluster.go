@@ -7,11 +7,15 @@ import (
 
 	"github.com/cnimigrate/cnimigrate/internal/ansible"
 	"github.com/cnimigrate/cnimigrate/internal/calico/cluster"
+	"github.com/cnimigrate/cnimigrate/internal/calico/node"
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
 )
 
 // runCluster maps scope=cluster to the cluster package: remove (default) or restore.
 func runCluster(ctx context.Context, req *ansible.Request, a args) (*ansible.Result, error) {
+	if a.CNI != node.CNICalico {
+		return nil, fmt.Errorf("cni=%s applies to scope=node only: the cluster scope removes and restores Calico", a.CNI)
+	}
 	if len(a.CNIConfDir) > 0 || len(a.CNIBinDir) > 0 || len(a.PoolCIDRs) > 0 {
 		return nil, fmt.Errorf("cni_conf_dir, cni_bin_dir and pool_cidrs apply to scope=node only")
 	}

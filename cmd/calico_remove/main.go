@@ -1,12 +1,14 @@
 // Command calico_remove is the Ansible module that removes Calico: scope=cluster backs up and
 // deletes Calico's objects through the API in an order that does not hang (or restores them from
-// the backup); scope=node cleans one host's files, links, routes, firewall rules and ipsets.
+// the backup); scope=node cleans one host's files, links, routes, firewall rules and ipsets — of
+// Calico, or with cni=cilium of Cilium once a rollback has uninstalled it.
 package main
 
 import (
 	"context"
 
 	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/calico/node"
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 )
 
@@ -14,6 +16,7 @@ var spec = ansible.Spec{
 	Name: "calico_remove",
 	Options: map[string]ansible.Option{
 		"scope":             {Type: ansible.TypeStr, Required: true, Choices: []string{"cluster", "node"}},
+		"cni":               {Type: ansible.TypeStr, Default: node.CNICalico, Choices: []string{node.CNICalico, node.CNICilium}},
 		"kubeconfig":        {Type: ansible.TypePath},
 		"context":           {Type: ansible.TypeStr},
 		"backup_dir":        {Type: ansible.TypePath},
@@ -35,6 +38,7 @@ var spec = ansible.Spec{
 // args are the module's options.
 type args struct {
 	Scope            string   `json:"scope"`
+	CNI              string   `json:"cni"`
 	Kubeconfig       string   `json:"kubeconfig"`
 	Context          string   `json:"context"`
 	BackupDir        string   `json:"backup_dir"`

@@ -7,4 +7,8 @@
 // It observes the host first, computes a plan of named items, and only then removes them, in an
 // order that keeps references valid (rules, then chains, then ipsets). Nothing outside Calico's
 // names is ever part of a plan: see the filters in package calico.
+//
+// The same machinery removes Cilium's leftovers after a rollback (Params.CNI = CNICilium): which
+// objects belong to which CNI is one table per CNI (owners.go), and neither table claims a name of
+// the other's.
 package node

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cnimigrate/cnimigrate/internal/calico"
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 )
 
@@ -22,6 +21,9 @@ type Params struct {
 	// PoolCIDRs are Calico's IP pool and IPAM block CIDRs. A route with BIRD's or Felix's protocol
 	// is removed only when its destination lies inside one of them; without them no route is.
 	PoolCIDRs []string
+	// CNI is whose leftovers are removed: CNICalico (empty means it) or CNICilium. Cilium's
+	// cleanup takes no pool CIDRs: its routes leave with its devices.
+	CNI string
 	// CheckMode computes the plan and removes nothing.
 	CheckMode bool
 }
@@ -68,12 +70,19 @@ func Run(ctx context.Context, p Params) (*Report, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("scope=node must run as root (use become: true): it changes links, routes and firewall rules")
 	}
-	return run(ctx, p, observer{netnsDir: "/run/netns", stateDirs: calico.StateDirs})
+	own, err := ownerOf(p.CNI)
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, p, observer{netnsDir: "/run/netns", owner: own})
 }
 
 func run(ctx context.Context, p Params, o observer) (*Report, error) {
 	if p.ContainerdConfig == "" {
 		p.ContainerdConfig = defaults.K3sContainerdTOML
+	}
+	if len(p.PoolCIDRs) > 0 && !o.owner.PoolRoutes {
+		return nil, fmt.Errorf("pool_cidrs apply to cni=%s only: %s's routes leave with its devices", CNICalico, o.owner.Display)
 	}
 	pools, err := ParsePools(p.PoolCIDRs)
 	if err != nil {
@@ -91,7 +100,7 @@ func run(ctx context.Context, p Params, o observer) (*Report, error) {
 	for _, b := range obs.Backends {
 		rep.Backends = append(rep.Backends, b.Name)
 	}
-	plan, kept, warnings := buildPlan(obs, pools)
+	plan, kept, warnings := buildPlan(obs, pools, o.owner)
 	rep.Plan, rep.KeptRoutes, rep.Warnings = plan, kept, append(rep.Warnings, warnings...)
 	if p.CheckMode || len(plan) == 0 {
 		return rep, nil
@@ -106,8 +115,8 @@ func run(ctx context.Context, p Params, o observer) (*Report, error) {
 		for _, f := range rep.NotRemoved {
 			names = append(names, fmt.Sprintf("%s: %s", f.Item, f.Error))
 		}
-		return rep, fmt.Errorf("removed %d of %d Calico items; not removed: %s",
-			len(rep.Removed), len(plan), strings.Join(names, "; "))
+		return rep, fmt.Errorf("removed %d of %d %s items; not removed: %s",
+			len(rep.Removed), len(plan), o.owner.Display, strings.Join(names, "; "))
 	}
 	return rep, nil
 }

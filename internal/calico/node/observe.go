@@ -57,8 +57,8 @@ type NFTTable struct{ Family, Name string }
 
 // observer reads a host. Its fields are the places it looks (tests point them elsewhere).
 type observer struct {
-	netnsDir  string
-	stateDirs []string
+	netnsDir string
+	owner    owner
 }
 
 func (o observer) observe(dirs CNIDirs) (*Observed, error) {
@@ -67,7 +67,7 @@ func (o observer) observe(dirs CNIDirs) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	obs.Paths = existingPaths(dirs, o.stateDirs, mounts)
+	obs.Paths = existingPaths(dirs, o.owner, mounts)
 	if obs.Backends, obs.Missing, err = findBackends(); err != nil {
 		return nil, err
 	}
@@ -75,13 +75,16 @@ func (o observer) observe(dirs CNIDirs) (*Observed, error) {
 		return nil, fmt.Errorf("no iptables binary found (looked for iptables-nft, iptables-legacy and iptables "+
 			"in $PATH and %s): cannot check for Calico's rules; install iptables", strings.Join(sbinDirs, ", "))
 	}
-	steps := []func(*Observed) error{observeLinks, observeRoutes, observeIPTables, observeNFT, observeIPSets}
+	steps := []func(*Observed) error{observeLinks, observeIPTables, observeNFT, observeIPSets}
+	if o.owner.PoolRoutes {
+		steps = append(steps, observeRoutes)
+	}
 	for _, step := range steps {
 		if err := step(obs); err != nil {
 			return nil, err
 		}
 	}
-	if obs.Netns, err = calicoNetns(o.netnsDir); err != nil {
+	if obs.Netns, err = ownNetns(o.netnsDir, o.owner.Netns); err != nil {
 		return nil, err
 	}
 	return obs, nil
@@ -96,19 +99,23 @@ func hasIPv4(bs []*backend) bool {
 	return false
 }
 
-func existingPaths(dirs CNIDirs, stateDirs []string, mounts map[string]bool) []Path {
+func existingPaths(dirs CNIDirs, own owner, mounts map[string]bool) []Path {
 	var candidates []string
 	for _, d := range dirs.Conf {
-		for _, f := range calico.CNIConfFiles {
+		for _, f := range own.ConfFiles {
 			candidates = append(candidates, filepath.Join(d, f))
 		}
 	}
 	for _, d := range dirs.Bin {
-		for _, f := range calico.CNIBinFiles {
+		for _, f := range own.BinFiles {
 			candidates = append(candidates, filepath.Join(d, f))
 		}
 	}
-	candidates = append(candidates, stateDirs...)
+	candidates = append(candidates, own.StateDirs...)
+	for _, g := range own.PinGlobs {
+		matches, _ := filepath.Glob(g) // the patterns are constants: ErrBadPattern cannot happen
+		candidates = append(candidates, matches...)
+	}
 	var out []Path
 	for _, p := range uniq(candidates) {
 		st, err := os.Lstat(p)
@@ -225,7 +232,11 @@ func observeIPSets(obs *Observed) error {
 	return nil
 }
 
-func calicoNetns(dir string) ([]string, error) {
+// ownNetns lists the named network namespaces the owner's filter picks (none without a filter).
+func ownNetns(dir string, isOwn func(string) bool) ([]string, error) {
+	if isOwn == nil {
+		return nil, nil
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -235,7 +246,7 @@ func calicoNetns(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if calico.IsCalicoNetns(e.Name()) {
+		if isOwn(e.Name()) {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}

@@ -19,7 +19,7 @@ func TestExistingPathsTakesCalicoConfigSetAsideByCilium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := existingPaths(CNIDirs{Conf: []string{conf}, Bin: []string{bin}}, nil, map[string]bool{})
+	got := existingPaths(CNIDirs{Conf: []string{conf}, Bin: []string{bin}}, owner{ConfFiles: calicoOwner.ConfFiles, BinFiles: calicoOwner.BinFiles}, map[string]bool{})
 	want := []Path{
 		{Path: filepath.Join(conf, "10-calico.conflist.cilium_bak")},
 		{Path: filepath.Join(conf, "10-calico.conf.cilium_bak")},

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/vishvananda/netlink"
-
-	"github.com/cnimigrate/cnimigrate/internal/calico"
 )
 
 // Item kinds, in the order a plan removes them.
@@ -46,29 +44,32 @@ func (it Item) String() string {
 	return fmt.Sprintf("%s %s (%s)", it.Kind, it.Name, it.Detail)
 }
 
-// buildPlan turns what a host holds into the list of Calico items to remove, in removal order,
+// buildPlan turns what a host holds into the list of the owner's items to remove, in removal order,
 // and the routes with Calico's protocols it leaves alone. It never includes foreign objects: every
-// item passes one of package calico's filters, and a route must lie inside one of pools.
-func buildPlan(obs *Observed, pools []netip.Prefix) ([]Item, []KeptRoute, []string) {
+// item passes one of the owner's filters (owners.go), and a route must lie inside one of pools.
+func buildPlan(obs *Observed, pools []netip.Prefix, own owner) ([]Item, []KeptRoute, []string) {
 	var plan []Item
+	var kept []KeptRoute
 	var warnings []string
-	rules, chains, w := firewallItems(obs)
+	rules, chains, w := firewallItems(obs, own)
 	plan = append(append(plan, rules...), chains...)
 	warnings = append(warnings, w...)
 	for _, t := range obs.NFTTables {
-		if calico.IsCalicoNFTTable(t.Family, t.Name) {
+		if own.NFTTable != nil && own.NFTTable(t.Family, t.Name) {
 			plan = append(plan, Item{Kind: KindNFTTable, Name: t.Family + " " + t.Name, family: t.Family})
 		}
 	}
 	for _, s := range obs.IPSets {
-		if calico.IsCalicoIPSet(s) {
+		if own.IPSet != nil && own.IPSet(s) {
 			plan = append(plan, Item{Kind: KindIPSet, Name: s})
 		}
 	}
-	routes, kept, w := routeItems(obs.Routes, pools)
-	plan = append(plan, routes...)
-	warnings = append(warnings, w...)
-	plan = append(plan, linkItems(obs.Links)...)
+	if own.PoolRoutes {
+		routes, k, w := routeItems(obs.Routes, pools)
+		plan, kept = append(plan, routes...), k
+		warnings = append(warnings, w...)
+	}
+	plan = append(plan, linkItems(obs.Links, own)...)
 	for _, p := range obs.Netns {
 		plan = append(plan, Item{Kind: KindNetns, Name: filepath.Base(p), Detail: p})
 	}
@@ -85,8 +86,8 @@ func buildPlan(obs *Observed, pools []netip.Prefix) ([]Item, []KeptRoute, []stri
 	return plan, kept, warnings
 }
 
-// firewallItems returns the rules outside cali-* chains that are Calico's, then the cali-* chains.
-func firewallItems(obs *Observed) (rules, chains []Item, warnings []string) {
+// firewallItems returns the rules outside the owner's chains that are the owner's, then its chains.
+func firewallItems(obs *Observed, own owner) (rules, chains []Item, warnings []string) {
 	backends := map[string]*backend{}
 	for _, b := range obs.Backends {
 		backends[b.Name] = b
@@ -101,14 +102,14 @@ func firewallItems(obs *Observed) (rules, chains []Item, warnings []string) {
 				continue
 			}
 			chain := args[1]
-			if calico.IsCalicoChain(chain) || !calico.IsCalicoRule(args[2:]) {
+			if own.Chain(chain) || !own.Rule(args[2:]) {
 				continue
 			}
 			rules = append(rules, Item{Kind: KindRule, Name: line, Detail: where,
 				backend: b, table: d.Table, chain: chain, args: args[2:]})
 		}
 		for _, c := range d.Chains {
-			if calico.IsCalicoChain(c) {
+			if own.Chain(c) {
 				chains = append(chains, Item{Kind: KindChain, Name: c, Detail: where, backend: b, table: d.Table, chain: c})
 			}
 		}
@@ -118,10 +119,10 @@ func firewallItems(obs *Observed) (rules, chains []Item, warnings []string) {
 
 // linkItems picks Calico's links. tunl0 is the ipip module's fallback device: it cannot be deleted
 // while the module is loaded, so it is only planned when Calico left it up or addressed.
-func linkItems(links []Link) []Item {
+func linkItems(links []Link, own owner) []Item {
 	var out []Item
 	for _, l := range links {
-		if !calico.IsCalicoLink(l.Name, l.Type) {
+		if !own.Link(l.Name, l.Type) {
 			continue
 		}
 		if l.Name == "tunl0" && !l.Up && !l.HasAddrs {

@@ -68,7 +68,7 @@ func mixedHost() *Observed {
 
 func TestBuildPlanTakesOnlyCalico(t *testing.T) {
 	t.Parallel()
-	plan, _, warnings := buildPlan(mixedHost(), labPools)
+	plan, _, warnings := buildPlan(mixedHost(), labPools, calicoOwner)
 	if len(warnings) > 0 {
 		t.Errorf("unexpected warnings: %v", warnings)
 	}
@@ -104,7 +104,7 @@ func TestBuildPlanTakesOnlyCalico(t *testing.T) {
 
 func TestBuildPlanTunl0WhenCalicoUsedIt(t *testing.T) {
 	t.Parallel()
-	plan, _, _ := buildPlan(&Observed{Links: []Link{{Name: "tunl0", Type: "ipip", Up: true, HasAddrs: true}}}, labPools)
+	plan, _, _ := buildPlan(&Observed{Links: []Link{{Name: "tunl0", Type: "ipip", Up: true, HasAddrs: true}}}, labPools, calicoOwner)
 	if len(plan) != 1 || plan[0].Name != "tunl0" {
 		t.Errorf("an up, addressed tunl0 is Calico's IPIP device and must be planned: %v", plan)
 	}
@@ -118,7 +118,7 @@ func TestBuildPlanEmptyHost(t *testing.T) {
 	obs.NFTTables, obs.IPSets = obs.NFTTables[2:], obs.IPSets[2:]
 	obs.Dumps[0].Chains = []string{"INPUT", "FORWARD", "CILIUM_INPUT"}
 	obs.Dumps[0].Rules = []string{obs.Dumps[0].Rules[0], obs.Dumps[0].Rules[3], obs.Dumps[0].Rules[5]}
-	if plan, _, _ := buildPlan(obs, labPools); len(plan) != 0 {
+	if plan, _, _ := buildPlan(obs, labPools, calicoOwner); len(plan) != 0 {
 		t.Errorf("a host with only Cilium and K3s objects got a plan: %v", plan)
 	}
 }

@@ -43,7 +43,7 @@ func TestRoutePlanTakesOnlyRoutesInsideCalicosPools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, kept, warnings := buildPlan(&Observed{Routes: bgpHost(t)}, pools)
+	plan, kept, warnings := buildPlan(&Observed{Routes: bgpHost(t)}, pools, calicoOwner)
 	var got []string
 	for _, it := range plan {
 		got = append(got, it.Name)
@@ -78,7 +78,7 @@ func TestRoutePlanTakesOnlyRoutesInsideCalicosPools(t *testing.T) {
 func TestRoutePlanWithoutPoolsRemovesNoRoute(t *testing.T) {
 	t.Parallel()
 	routes := bgpHost(t)
-	plan, kept, warnings := buildPlan(&Observed{Routes: routes}, nil)
+	plan, kept, warnings := buildPlan(&Observed{Routes: routes}, nil, calicoOwner)
 	if len(plan) != 0 {
 		t.Errorf("without pool CIDRs routes were planned: %v", plan)
 	}
