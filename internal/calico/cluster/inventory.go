@@ -33,6 +33,7 @@ type inventory struct {
 	targets    []KindObjects // the manifest's and operator's objects, deleted one by one
 	namespaces []string      // Calico's namespaces that exist
 	nsObjects  KindObjects   // and their objects
+	nsContents []KindObjects // their Secrets and ConfigMaps (backed up; the namespaces' deletion takes them)
 	apiService bool          // v3.projectcalico.org exists
 	policies   KindObjects   // every Kubernetes NetworkPolicy (backed up, never deleted)
 }
@@ -72,6 +73,9 @@ func discover(ctx context.Context, dyn dynamic.Interface) (*inventory, error) {
 	}
 	for _, ns := range inv.nsObjects.Objects {
 		inv.namespaces = append(inv.namespaces, ns.GetName())
+	}
+	if inv.nsContents, err = namespaceContents(ctx, dyn, inv.namespaces); err != nil {
+		return nil, err
 	}
 	apiServices, err := existing(ctx, dyn, gvrAPIService, []string{defaults.CalicoAPIServiceName})
 	if err != nil {

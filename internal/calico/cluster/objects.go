@@ -16,6 +16,7 @@ var (
 	gvrNamespace          = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	gvrServiceAccount     = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 	gvrConfigMap          = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	gvrSecret             = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 	gvrService            = schema.GroupVersionResource{Version: "v1", Resource: "services"}
 	gvrPod                = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	gvrDaemonSet          = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
@@ -32,7 +33,7 @@ var (
 // kinds names the Kind of each built-in resource above (for backup files and fake clients).
 var kinds = map[schema.GroupVersionResource]string{
 	gvrCRD: "CustomResourceDefinition", gvrNamespace: "Namespace", gvrServiceAccount: "ServiceAccount",
-	gvrConfigMap: "ConfigMap", gvrService: "Service", gvrPod: "Pod", gvrDaemonSet: "DaemonSet",
+	gvrConfigMap: "ConfigMap", gvrSecret: "Secret", gvrService: "Service", gvrPod: "Pod", gvrDaemonSet: "DaemonSet",
 	gvrDeployment: "Deployment", gvrPDB: "PodDisruptionBudget", gvrClusterRole: "ClusterRole",
 	gvrClusterRoleBinding: "ClusterRoleBinding", gvrRole: "Role", gvrRoleBinding: "RoleBinding",
 	gvrAPIService: "APIService", gvrNetworkPolicy: "NetworkPolicy",

@@ -124,17 +124,21 @@ func RenderPlan(plan []Entry) string {
 }
 
 // snapshot is what a removal backs up: every Calico CRD and object, every object deleted one by
-// one, and every Kubernetes NetworkPolicy.
+// one, the Secrets and ConfigMaps of the namespaces it deletes, and every Kubernetes NetworkPolicy.
 func (inv *inventory) snapshot() []KindObjects {
 	out := []KindObjects{cleaned(inv.crds)}
 	for _, ko := range inv.crs {
 		out = append(out, cleaned(ko))
 	}
 	out = append(out, cleaned(inv.nsObjects))
+	var rest []KindObjects
 	for _, ko := range inv.targets {
-		out = append(out, cleaned(ko))
+		rest = append(rest, cleaned(ko))
 	}
-	return append(out, cleaned(inv.policies))
+	for _, ko := range inv.nsContents {
+		rest = merged(rest, []KindObjects{cleaned(ko)})
+	}
+	return append(append(out, rest...), cleaned(inv.policies))
 }
 
 func cleaned(ko KindObjects) KindObjects {
