@@ -20,6 +20,8 @@ var spec = ansible.Spec{
 		"chart_ref":               {Type: ansible.TypeStr, Default: defaults.CiliumChartName},
 		"chart_repo_url":          {Type: ansible.TypeStr, Default: defaults.CiliumChartRepoURL},
 		"chart_version":           {Type: ansible.TypeStr},
+		"verify":                  {Type: ansible.TypeStr, Default: cilium.VerifyAuto, Choices: []string{cilium.VerifyAuto, cilium.VerifyAlways, cilium.VerifyNever}},
+		"keyring":                 {Type: ansible.TypePath},
 		"values":                  {Type: ansible.TypeDict, Aliases: []string{"release_values"}, Masked: true},
 		"values_files":            {Type: ansible.TypeList, Elements: ansible.TypePath, Default: []string{}},
 		"mode":                    {Type: ansible.TypeStr, Default: "fresh", Choices: []string{"fresh", "migration", "finalize"}},
@@ -49,6 +51,8 @@ type args struct {
 	ChartRef              string         `json:"chart_ref"`
 	ChartRepoURL          string         `json:"chart_repo_url"`
 	ChartVersion          string         `json:"chart_version"`
+	Verify                string         `json:"verify"`
+	Keyring               string         `json:"keyring"`
 	Values                map[string]any `json:"values"`
 	ValuesFiles           []string       `json:"values_files"`
 	Mode                  string         `json:"mode"`
@@ -85,7 +89,7 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	}
 	p := cilium.Parameters{
 		State: a.State, ReleaseName: a.ReleaseName, Namespace: a.ReleaseNamespace, ChartRef: a.ChartRef,
-		ChartRepoURL: a.ChartRepoURL, ChartVersion: a.ChartVersion, Values: a.Values, ValuesFiles: a.ValuesFiles,
+		ChartRepoURL: a.ChartRepoURL, ChartVersion: a.ChartVersion, Verify: a.Verify, Keyring: a.Keyring, Values: a.Values, ValuesFiles: a.ValuesFiles,
 		Mode: cilium.Mode(a.Mode), PodCIDR: a.PodCIDR, TunnelPort: a.TunnelPort, K8sServiceHost: a.K8sServiceHost,
 		K8sServicePort: a.K8sServicePort, KubeProxyReplacement: a.KubeProxyReplacement, Hubble: a.Hubble,
 		ServiceCIDR: a.ServiceCIDR, ClusterCIDR: a.ClusterCIDR, CNIConfDir: a.CNIConfDir, CNIBinDir: a.CNIBinDir,

@@ -39,6 +39,8 @@ func TestBadInputFailsClearly(t *testing.T) {
 		{"bad timeout", map[string]any{"timeout": "soon"}, "timeout \"soon\" is not a positive duration"},
 		{"missing kubeconfig", map[string]any{"kubeconfig": filepath.Join(dir, "nope")}, "no such file"},
 		{"unreachable API server", map[string]any{"kubeconfig": kubeconfig}, "cannot reach the Kubernetes API server https://127.0.0.1:1"},
+		{"unknown verify", map[string]any{"verify": "maybe"}, "value of verify must be one of: auto, always, never, got: maybe"},
+		{"verify always without keyring", map[string]any{"verify": "always", "kubeconfig": kubeconfig}, "verify=always needs keyring"},
 		{"unknown option", map[string]any{"chart": "x"}, "Unsupported parameters for (cilium_install) module: chart."},
 	}
 	for _, tc := range cases {

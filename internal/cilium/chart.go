@@ -31,7 +31,27 @@ import (
 // oci:// reference, or a chart repository (chartRef names the chart, "repo/cilium" is accepted as
 // kubernetes.core.helm users write it). It refuses charts that are not Cilium.
 func LoadChart(chartRef, repoURL, version string) (*chartv2.Chart, error) {
-	ch, err := loadAnyChart(chartRef, repoURL, version)
+	return loadChecked(chartRef, repoURL, version, nil)
+}
+
+// loadVerified loads the chart p names and checks its provenance as p.Verify asks, before the
+// chart is even parsed.
+func loadVerified(p Parameters) (*chartv2.Chart, *Provenance, error) {
+	var pv *Provenance
+	ch, err := loadChecked(p.ChartRef, p.ChartRepoURL, p.ChartVersion, func(archive, provName string) error {
+		var err error
+		pv, err = checkProvenance(p.ChartRef, archive, provName, p.Verify, p.Keyring)
+		return err
+	})
+	return ch, pv, err
+}
+
+// provCheck checks the chart at archive (a local chart, or the downloaded archive); provName is how
+// messages name the .prov that belongs beside it.
+type provCheck func(archive, provName string) error
+
+func loadChecked(chartRef, repoURL, version string, check provCheck) (*chartv2.Chart, error) {
+	ch, err := loadAnyChart(chartRef, repoURL, version, check)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +70,7 @@ func LoadChart(chartRef, repoURL, version string) (*chartv2.Chart, error) {
 	return ch, nil
 }
 
-func loadAnyChart(chartRef, repoURL, version string) (*chartv2.Chart, error) {
+func loadAnyChart(chartRef, repoURL, version string, check provCheck) (*chartv2.Chart, error) {
 	if isLocalRef(chartRef) {
 		if _, err := os.Stat(chartRef); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -58,13 +78,18 @@ func loadAnyChart(chartRef, repoURL, version string) (*chartv2.Chart, error) {
 			}
 			return nil, fmt.Errorf("chart_ref %s: %w", chartRef, err)
 		}
+		if check != nil {
+			if err := check(chartRef, chartRef+".prov"); err != nil {
+				return nil, err
+			}
+		}
 		ch, err := loader.Load(chartRef)
 		if err != nil {
 			return nil, fmt.Errorf("chart_ref %s: load chart: %w", chartRef, err)
 		}
 		return ch, nil
 	}
-	return downloadChart(chartRef, repoURL, version)
+	return downloadChart(chartRef, repoURL, version, check)
 }
 
 // isLocalRef: anything on disk, or anything that looks like a path or an archive name.
@@ -81,7 +106,9 @@ func isLocalRef(ref string) bool {
 
 // downloadChart fetches an OCI or repository chart into a temporary directory and loads it. Helm's
 // downloader writes progress to its Out, which must never be stdout (it belongs to Ansible).
-func downloadChart(chartRef, repoURL, version string) (*chartv2.Chart, error) {
+// With a check, the .prov is fetched beside the archive (when the repository has one) and the
+// check decides, as for a local archive.
+func downloadChart(chartRef, repoURL, version string, check provCheck) (*chartv2.Chart, error) {
 	tmp, err := os.MkdirTemp("", "cilium-chart-")
 	if err != nil {
 		return nil, fmt.Errorf("chart download: %w", err)
@@ -114,9 +141,17 @@ func downloadChart(chartRef, repoURL, version string) (*chartv2.Chart, error) {
 		RepositoryCache:  settings.RepositoryCache,
 		ContentCache:     settings.ContentCache,
 	}
+	if check != nil {
+		dl.Verify = downloader.VerifyLater // fetch the .prov if there is one; checkProvenance decides
+	}
 	file, _, err := dl.DownloadTo(ref, version, tmp)
 	if err != nil {
 		return nil, fmt.Errorf("download %s (version %q): %w", where, version, err)
+	}
+	if check != nil {
+		if err := check(file, filepath.Base(file)+".prov from "+where); err != nil {
+			return nil, err
+		}
 	}
 	ch, err := loader.Load(file)
 	if err != nil {

@@ -7,18 +7,17 @@ import (
 	"strings"
 	"testing"
 
-	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 )
 
-// chartRepo serves the test chart as a Helm repository on loopback (index.yaml + the archive).
-func chartRepo(t *testing.T) string {
+// chartRepo serves the test chart as a Helm repository on loopback (index.yaml + the archive, and
+// its .prov when s signs it).
+func chartRepo(t *testing.T, s *signer) string {
 	t.Helper()
 	ch, err := LoadChart(testChart, "", "")
 	must(t, err)
 	dir := t.TempDir()
-	archive, err := chartutil.Save(ch, dir)
-	must(t, err)
+	archive := packageChart(t, dir, s)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(srv.Close)
 	idx := repo.NewIndexFile()
@@ -29,7 +28,7 @@ func chartRepo(t *testing.T) string {
 
 func TestLoadChartFromARepository(t *testing.T) {
 	t.Parallel()
-	url := chartRepo(t)
+	url := chartRepo(t, nil)
 	for _, ref := range []string{"cilium", "cilium/cilium"} {
 		ch, err := LoadChart(ref, url, "1.20.2")
 		if err != nil || ch.Metadata.Name != "cilium" || ch.Metadata.Version != "1.20.2" {

@@ -44,14 +44,7 @@ func describe(ctx context.Context, e *env, p Parameters, pl *Plan, out *Outcome)
 	}
 	desired := ""
 	if pl.Action == ActionInstall || pl.Action == ActionUpgrade {
-		caps, err := e.caps(ctx)
-		if err != nil {
-			return err
-		}
-		desired, err = renderManifest(ctx, pl.Chart, pl.Values, p.ReleaseName, p.Namespace, caps, pl.Action == ActionUpgrade)
-		if err != nil {
-			return err
-		}
+		desired = pl.manifest // rendered by Plan.render
 	} else if pl.Action == ActionNone && pl.History.Last != nil {
 		desired = pl.History.Last.Manifest
 	}

@@ -39,9 +39,13 @@ type Parameters struct {
 	ChartRef     string
 	ChartRepoURL string
 	ChartVersion string
-	Values       map[string]any
-	ValuesFiles  []string
-	Mode         Mode
+	// Verify is when to check the chart's provenance (.prov) against Keyring: VerifyAuto,
+	// VerifyAlways or VerifyNever ("" = VerifyAuto).
+	Verify      string
+	Keyring     string
+	Values      map[string]any
+	ValuesFiles []string
+	Mode        Mode
 
 	PodCIDR              string // "" = mode default
 	TunnelPort           int    // 0 = mode default
@@ -79,6 +83,7 @@ func (p *Parameters) Normalize() error {
 	setDefault(&p.ChartRepoURL, defaults.CiliumChartRepoURL)
 	setDefault(&p.ServiceCIDR, defaults.K3sServiceCIDR)
 	setDefault(&p.ClusterCIDR, defaults.K3sClusterCIDR)
+	setDefault(&p.Verify, VerifyAuto)
 	if p.Mode == "" {
 		p.Mode = ModeFresh
 	}
@@ -92,6 +97,9 @@ func (p *Parameters) Normalize() error {
 	case ModeFresh, ModeMigration, ModeFinalize:
 	default:
 		return fmt.Errorf("mode must be one of fresh, migration, finalize, got %q", p.Mode)
+	}
+	if err := p.checkVerify(); err != nil {
+		return err
 	}
 	if p.PodCIDR == "" {
 		p.PodCIDR = p.defaultPodCIDR()

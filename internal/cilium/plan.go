@@ -33,7 +33,10 @@ type Plan struct {
 	NodeConfig nodeConfigPlan
 	Fix        *autodetectFix
 	Warnings   []string
-	want       *target // chart and values, for the release label
+	Provenance *Provenance // whether the chart's signature was checked
+	want       *target     // chart and values, for the release label
+	manifest   string      // the desired release rendered client-side (render)
+	images     []string    // the images manifest references
 }
 
 // Changed reports whether applying the plan changes anything.
@@ -68,11 +71,14 @@ func (pl *Plan) Steps(p Parameters) []string {
 // planPresent plans state=present: chart, values, preflight, Helm action, CiliumNodeConfig.
 func planPresent(ctx context.Context, e *env, p Parameters) (*Plan, error) {
 	pl := &Plan{Action: ActionNone}
-	ch, err := LoadChart(p.ChartRef, p.ChartRepoURL, p.ChartVersion)
+	ch, pv, err := loadVerified(p)
 	if err != nil {
 		return nil, err
 	}
-	pl.Chart = ch
+	pl.Chart, pl.Provenance = ch, pv
+	if w := pv.warning(p.ChartRef); w != "" {
+		pl.Warnings = append(pl.Warnings, w)
+	}
 	api, warn, err := apiServer(ctx, e.kube, e.host, p)
 	if err != nil {
 		return nil, err
@@ -117,6 +123,21 @@ func planPresent(ctx context.Context, e *env, p Parameters) (*Plan, error) {
 		}
 	}
 	return pl, nil
+}
+
+// render renders the desired release client-side (nothing reaches the cluster) for the images it
+// pulls and, with diff, the objects it changes: in check mode too, before anything is pulled.
+func (pl *Plan) render(ctx context.Context, e *env, p Parameters) error {
+	caps, err := e.caps(ctx)
+	if err != nil {
+		return err
+	}
+	pl.manifest, err = renderManifest(ctx, pl.Chart, pl.Values, p.ReleaseName, p.Namespace, caps, pl.History.exists())
+	if err != nil {
+		return err
+	}
+	pl.images, err = manifestImages(pl.manifest)
+	return err
 }
 
 // planAbsent plans state=absent: uninstall the release and remove the CiliumNodeConfig.

@@ -59,6 +59,10 @@ type Result struct {
 	Plan            []string         `json:"plan"`
 	RolledBack      bool             `json:"rolled_back"`
 	ManifestSummary *ManifestSummary `json:"manifest_summary,omitempty"`
+	// Provenance: whether the chart's .prov was checked (state=present only).
+	Provenance *Provenance `json:"provenance,omitempty"`
+	// Images the desired release's pods pull, sorted (none for state=absent).
+	Images []string `json:"images"`
 }
 
 // Run installs, upgrades or removes Cilium as p asks. In check mode it only plans. A failure
@@ -126,6 +130,11 @@ func run(ctx context.Context, p Parameters, e *env) (*Outcome, error) {
 		}
 		return nil, err
 	}
+	if p.State == StatePresent {
+		if err := pl.render(ctx, e, p); err != nil {
+			return nil, err
+		}
+	}
 	out := newOutcome(p, pl)
 	if p.CheckMode || !pl.Changed() {
 		if err := describe(ctx, e, p, pl, out); err != nil {
@@ -145,6 +154,11 @@ func newOutcome(p Parameters, pl *Plan) *Outcome {
 		Action:          pl.Action,
 		Plan:            pl.Steps(p),
 		PresetOverrides: pl.Overrides,
+		Provenance:      pl.Provenance,
+		Images:          pl.images,
+	}
+	if out.Result.Images == nil {
+		out.Result.Images = []string{}
 	}
 	if out.Result.PresetOverrides == nil {
 		out.Result.PresetOverrides = []Override{}
