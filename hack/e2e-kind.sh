@@ -32,5 +32,5 @@ while IFS='=' read -r k v; do export "CNIMIGRATE_$k=$v"; done <<<"$images"
 export CNIMIGRATE_TOOLS=$tools CNIMIGRATE_KIND=$tools/kind CNIMIGRATE_KUBECTL=$tools/kubectl
 # The kind tier runs Calico's manifest flavour (the tigera operator's images are not built here):
 # the datapath check on Calico, then both strategies, each on a fresh cluster.
-step "e2e suite on kind" go test -count=1 -v -timeout "${E2E_KIND_TIMEOUT:-90m}" \
+step "e2e suite on kind" go test -count=1 -v -timeout "${E2E_KIND_TIMEOUT:-150m}" \
 	-run '^(TestKindCalicoDatapath|TestMigrationReplaceManifest|TestMigrationLiveManifest)$' ./e2e/migration/ -args --provider=kind

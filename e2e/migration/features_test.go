@@ -347,9 +347,26 @@ var calicoIPAMState = map[string]bool{
 // rollbackRestoresCalico: rolling back brings Calico's objects and policies back and removes Cilium.
 func (m *migration) rollbackRestoresCalico() types.Feature {
 	return features.New("rollback restores Calico").WithLabel("phase", "rollback").
-		Assess("playbooks/rollback.yml succeeds", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			if res, err := m.run(ctx, t, "playbooks/rollback.yml", nil); err != nil {
+		Assess("playbooks/rollback.yml succeeds, from the controller's copy of the backup when the server lost its own", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			if res, err := m.run(ctx, t, "e2e/migration/testdata/lose-server-backup.yml", nil); err != nil {
+				t.Fatalf("remove the first server's backup: %v (%v)", err, failedTasks(res))
+			}
+			res, err := m.run(ctx, t, "playbooks/rollback.yml", nil)
+			if err != nil {
 				t.Fatalf("rollback failed: %v (%v)", err, failedTasks(res))
+			}
+			copied := false
+			for _, p := range res.Plays {
+				for _, task := range p.Tasks {
+					if strings.Contains(task.Name, "Put the controller's copy of the removal's backup back") {
+						for _, hr := range task.Hosts {
+							copied = copied || hr.Changed()
+						}
+					}
+				}
+			}
+			if !copied {
+				t.Error("the rollback did not put the controller's copy of the removal's backup back on the first server")
 			}
 			return ctx
 		}).
