@@ -26,6 +26,15 @@ fi
 export "${engine?}"
 log "engine: $DOCKER_HOST"
 
+# A run that was killed leaves its clusters (and their node volumes, GBs each) behind: delete the
+# suite's clusters before starting (kind removes their volumes). On the tier's own engine, volumes
+# no container uses any more (nodes removed without -v) go too; an engine that was already there
+# is left as it was, apart from the suite's clusters.
+for c in $("$tools/kind" get clusters 2>/dev/null | grep -E '^e2e-' || true); do
+	step "delete cluster $c, left by an earlier run" "$tools/kind" delete cluster --name "$c"
+done
+if $started; then docker volume prune -f >/dev/null; fi
+
 images=$(step "images (built here when missing; see docs/benchmarks.md for cold and warm times)" hack/kind/images.sh all)
 while IFS='=' read -r k v; do export "CNIMIGRATE_$k=$v"; done <<<"$images"
 
