@@ -16,13 +16,7 @@ import (
 // TestIntegrationStateOnTheLab records a migration's progress in the lab's API server, reads it
 // back through a fresh client, survives concurrent writers and is deleted by state=absent.
 func TestIntegrationStateOnTheLab(t *testing.T) {
-	cfg := lab.Defaults()
-	cfg.Hosts, cfg.Workloads, cfg.Calico = false, false, lab.CalicoNone
-	l := labtest.Start(t, cfg)
-	c, err := k8s.FromConfig(l.RESTConfig(), l.Kubeconfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, c := apiServer(t)
 	ctx := context.Background()
 	cms := c.Kube.CoreV1()
 
@@ -67,4 +61,18 @@ func TestIntegrationStateOnTheLab(t *testing.T) {
 	if _, err := cms.ConfigMaps("kube-system").Get(ctx, "cnimigrate-state", metav1.GetOptions{}); err == nil {
 		t.Fatal("state=absent left the ConfigMap")
 	}
+}
+
+// apiServer starts a lab with only its control plane (no node hosts, workloads or Calico) and
+// returns it with clients of its API server.
+func apiServer(t *testing.T) (*lab.Lab, *k8s.Clients) {
+	t.Helper()
+	cfg := lab.Defaults()
+	cfg.Hosts, cfg.Workloads, cfg.Calico = false, false, lab.CalicoNone
+	l := labtest.Start(t, cfg)
+	c, err := k8s.FromConfig(l.RESTConfig(), l.Kubeconfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, c
 }

@@ -10,10 +10,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/cnimigrate/cnimigrate/internal/k8s"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
 )
 
 // TestIntegrationLockOnTheLab: one migration at a time, against a real API server. A second holder
@@ -21,13 +17,7 @@ import (
 // taken over with a warning naming the old holder; racing takers of a free lock leave exactly one
 // winner; only the holder releases it.
 func TestIntegrationLockOnTheLab(t *testing.T) {
-	cfg := lab.Defaults()
-	cfg.Hosts, cfg.Workloads, cfg.Calico = false, false, lab.CalicoNone
-	l := labtest.Start(t, cfg)
-	c, err := k8s.FromConfig(l.RESTConfig(), l.Kubeconfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := apiServer(t)
 	ctx := context.Background()
 	leases := c.Kube.CoordinationV1()
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
