@@ -122,6 +122,159 @@ type disruptionReport struct {
 	From, To time.Time
 	Targets  []targetFigures
 	PerNode  []targetFigures // per client node, and pod-to-pod per destination node too
+	Windows  []outageWindow  // every outage, per target, in time order
+}
+
+// outageWindow is a run of seconds with failed requests to one target (gaps of up to 3 s merged),
+// and what the migration was doing then (filled in by explain).
+type outageWindow struct {
+	Target       string
+	From, To     int64 // unix seconds, inclusive
+	Sent, Failed int
+	Clients      []string // nodes of the clients that saw a failure
+	During       string
+}
+
+// migrationStep is a phase of the migration (cluster-wide, or one node's) and when it ran.
+type migrationStep struct {
+	Name     string
+	From, To time.Time // To is zero while it had not completed
+}
+
+// migrationSteps reads the phases of the migration and of each node from the state the roles
+// keep (kube-system/cnimigrate-state).
+func migrationSteps(kubectl, kubeconfig string) ([]migrationStep, error) {
+	out, err := exec.Command(kubectl, "--kubeconfig", kubeconfig, "-n", "kube-system", "get", "configmap",
+		"cnimigrate-state", "-o", "jsonpath={.data}").Output()
+	if err != nil {
+		return nil, fmt.Errorf("read kube-system/cnimigrate-state: %w", err)
+	}
+	type phase struct {
+		Name        string `json:"name"`
+		StartedAt   string `json:"started_at"`
+		CompletedAt string `json:"completed_at"`
+	}
+	var data map[string]string
+	var cluster []phase
+	var nodes map[string]struct {
+		Phases []phase `json:"phases"`
+	}
+	if err := json.Unmarshal(out, &data); err != nil {
+		return nil, fmt.Errorf("kube-system/cnimigrate-state: %w", err)
+	}
+	if err := json.Unmarshal([]byte(data["phases.json"]), &cluster); err != nil {
+		return nil, fmt.Errorf("kube-system/cnimigrate-state phases.json: %w", err)
+	}
+	if raw := data["nodes.json"]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &nodes); err != nil {
+			return nil, fmt.Errorf("kube-system/cnimigrate-state nodes.json: %w", err)
+		}
+	}
+	parse := func(s string) time.Time {
+		t, _ := time.Parse(time.RFC3339Nano, s)
+		return t
+	}
+	var steps []migrationStep
+	for _, p := range cluster {
+		steps = append(steps, migrationStep{Name: p.Name, From: parse(p.StartedAt), To: parse(p.CompletedAt)})
+	}
+	for node, prog := range nodes {
+		for _, p := range prog.Phases {
+			steps = append(steps, migrationStep{Name: "node " + node + ": " + p.Name, From: parse(p.StartedAt), To: parse(p.CompletedAt)})
+		}
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].From.Before(steps[j].From) })
+	return steps, nil
+}
+
+// during names the steps running at t, or the last one completed before it.
+func during(steps []migrationStep, t int64) string {
+	var running []string
+	last, lastEnd := "", time.Time{}
+	for _, s := range steps {
+		if s.From.IsZero() {
+			continue
+		}
+		end := s.To
+		if end.IsZero() {
+			end = time.Unix(1<<40, 0)
+		}
+		if s.From.Unix() <= t && t <= end.Unix() {
+			running = append(running, s.Name)
+		} else if !s.To.IsZero() && s.To.Unix() < t && s.To.After(lastEnd) {
+			last, lastEnd = s.Name, s.To
+		}
+	}
+	if len(running) > 0 {
+		return strings.Join(running, ", ")
+	}
+	if last != "" {
+		return "after " + last
+	}
+	return "before the first phase"
+}
+
+// windowsOf finds the outage windows of one target in lines.
+func windowsOf(target string, lines []proberLine) []outageWindow {
+	type sec struct {
+		sent, failed int
+		clients      map[string]bool
+	}
+	bySec := map[int64]*sec{}
+	for _, l := range lines {
+		if l.Target != target {
+			continue
+		}
+		s := bySec[l.Time]
+		if s == nil {
+			s = &sec{clients: map[string]bool{}}
+			bySec[l.Time] = s
+		}
+		s.sent += l.Sent
+		s.failed += l.Failed
+		if l.Failed > 0 {
+			s.clients[l.Node] = true
+		}
+	}
+	var secs []int64
+	for t, s := range bySec {
+		if s.failed > 0 {
+			secs = append(secs, t)
+		}
+	}
+	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+	var out []outageWindow
+	clients := map[string]bool{}
+	for _, t := range secs {
+		if n := len(out); n == 0 || t > out[n-1].To+3 {
+			clients = map[string]bool{}
+			out = append(out, outageWindow{Target: target, From: t})
+		}
+		w := &out[len(out)-1]
+		for between := w.To + 1; w.To != 0 && between < t; between++ {
+			if s := bySec[between]; s != nil {
+				w.Sent += s.sent
+			}
+		}
+		w.To = t
+		w.Sent += bySec[t].sent
+		w.Failed += bySec[t].failed
+		for c := range bySec[t].clients {
+			if !clients[c] {
+				clients[c] = true
+				w.Clients = append(w.Clients, c)
+			}
+		}
+		sort.Strings(w.Clients)
+	}
+	return out
+}
+
+// explain fills in what the migration was doing during each window.
+func (r *disruptionReport) explain(steps []migrationStep) {
+	for i := range r.Windows {
+		r.Windows[i].During = during(steps, r.Windows[i].From)
+	}
 }
 
 type targetFigures struct {
@@ -206,6 +359,10 @@ func summarize(all []proberLine, from, to time.Time) disruptionReport {
 			r.PerNode = append(r.PerNode, f)
 		}
 	}
+	for _, t := range targets {
+		r.Windows = append(r.Windows, windowsOf(t, lines)...)
+	}
+	sort.SliceStable(r.Windows, func(i, j int) bool { return r.Windows[i].From < r.Windows[j].From })
 	return r
 }
 
@@ -239,6 +396,16 @@ func (r disruptionReport) markdown(strategy string) string {
 	table(r.Targets)
 	b.WriteString("\nPer node (clients by the node they run on; pod-to-pod also by the node of the pod requested):\n\n")
 	table(r.PerNode)
+	if len(r.Windows) == 0 {
+		b.WriteString("\nNo request failed.\n")
+		return b.String()
+	}
+	b.WriteString("\nEach outage (seconds with a failed request, gaps of up to 3 s merged) and what the migration was doing when it began:\n\n")
+	b.WriteString("| target | from (UTC) | starting | seconds | failed of sent | clients failing | migration step |\n|---|---|---|---|---|---|---|\n")
+	for _, w := range r.Windows {
+		fmt.Fprintf(&b, "| %s | %s | +%d s | %d | %d of %d | %s | %s |\n", w.Target, time.Unix(w.From, 0).UTC().Format("15:04:05"),
+			w.From-r.From.Unix(), w.To-w.From+1, w.Failed, w.Sent, strings.Join(w.Clients, ", "), w.During)
+	}
 	return b.String()
 }
 
@@ -271,5 +438,26 @@ func TestSummarizeFindsTheLongestOutage(t *testing.T) {
 	}
 	if md := r.markdown("live"); !strings.Contains(md, "| service | 400 | 18 | 4 | +10 s | 20 | timeout |") {
 		t.Errorf("markdown:\n%s", md)
+	}
+	// Two service outages 5 s apart stay two windows, each with its client and the step it began in.
+	r.explain([]migrationStep{
+		{Name: "install_cilium", From: time.Unix(1002, 0), To: time.Unix(1006, 0)},
+		{Name: "node b: switch", From: time.Unix(1012, 0)},
+	})
+	if len(r.Windows) != 2 {
+		t.Fatalf("windows: %+v", r.Windows)
+	}
+	w0, w1 := r.Windows[0], r.Windows[1]
+	if w0.From != 1003 || w0.To != 1004 || w0.Failed != 6 || w0.Sent != 40 || strings.Join(w0.Clients, ",") != "a" || w0.During != "install_cilium" {
+		t.Errorf("first window: %+v", w0)
+	}
+	if w1.From != 1010 || w1.To != 1013 || w1.Failed != 12 || w1.During != "after install_cilium" {
+		t.Errorf("second window: %+v", w1)
+	}
+	if got := during([]migrationStep{{Name: "node b: switch", From: time.Unix(1012, 0)}}, 1013); got != "node b: switch" {
+		t.Errorf("a step not yet completed runs until now: %q", got)
+	}
+	if md := r.markdown("live"); !strings.Contains(md, "| service | 00:16:43 | +3 s | 2 | 6 of 40 | a | install_cilium |") {
+		t.Errorf("markdown windows:\n%s", md)
 	}
 }

@@ -72,6 +72,11 @@ func (m *migration) disruptionMeasured() types.Feature {
 			}
 			r := m.prober.stop()
 			m.prober = nil
+			steps, err := migrationSteps(m.cluster.kubectl, m.cluster.kubeconfig)
+			if err != nil {
+				t.Errorf("the outages cannot be lined up with the migration's phases: %v", err)
+			}
+			r.explain(steps)
 			md := r.markdown(m.strategy)
 			t.Log("\n" + md)
 			// Beside the migration report, not inside it: the report is the tool's own, and a second
