@@ -21,9 +21,13 @@ import (
 
 // Backup layout: one multi-document YAML file per kind, manifest.json last. The marker exists only
 // while a backup is being written: a dir holding it was left by an interrupted run and is ours.
+// A removal resumed after Calico's objects changed (IPAM blocks do, as pods come and go) writes a
+// new generation of the same cluster's backup inside the first: gen-2/, gen-3/, … each laid out
+// like the first (see generations).
 const (
 	manifestFile = "manifest.json"
 	markerFile   = ".calico-backup-incomplete"
+	genPrefix    = "gen-"
 	backupFormat = "cnimigrate.calico-backup/v1"
 	filePerm     = 0o600
 	dirPerm      = 0o700
@@ -31,11 +35,16 @@ const (
 
 // Manifest describes a backup: what it holds, per kind, and each file's checksum.
 type Manifest struct {
-	Format        string      `json:"format"`
-	Created       string      `json:"created"`
-	Flavour       string      `json:"flavour"`
-	CalicoVersion string      `json:"calico_version"`
-	Kinds         []KindEntry `json:"kinds"`
+	Format        string `json:"format"`
+	Created       string `json:"created"`
+	Flavour       string `json:"flavour"`
+	CalicoVersion string `json:"calico_version"`
+	// ClusterUID is the UID of the cluster's kube-system namespace: a later generation is written
+	// only into a backup of the same cluster.
+	ClusterUID string `json:"cluster_uid,omitempty"`
+	// Generation is 1 for the backup in backup_dir itself, N for the one in backup_dir/gen-N.
+	Generation int         `json:"generation,omitempty"`
+	Kinds      []KindEntry `json:"kinds"`
 }
 
 // KindEntry is one kind in a backup.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func manifestSnapshot(t *testing.T) []KindObjects {
@@ -139,7 +141,8 @@ func TestPrepareBackup(t *testing.T) {
 		if c.setup != nil {
 			c.setup(dir)
 		}
-		got, _, err := prepareBackup(dir, snap)
+		bp, err := prepareBackup(dir, snap, "uid-1")
+		got := bp.action
 		switch {
 		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
 			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.wantErr)
@@ -147,10 +150,10 @@ func TestPrepareBackup(t *testing.T) {
 			t.Errorf("%s: action %v, error %v; want action %v", c.name, got, err, c.want)
 		}
 	}
-	if _, _, err := prepareBackup(filepath.Join(file, "backup"), snap); err == nil || !strings.Contains(err.Error(), "not a directory") {
+	if _, err := prepareBackup(filepath.Join(file, "backup"), snap, "uid-1"); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("backup_dir under a file: error %v, want a clear failure", err)
 	}
-	if _, _, err := prepareBackup("", snap); err == nil {
+	if _, err := prepareBackup("", snap, "uid-1"); err == nil {
 		t.Error("an empty backup_dir was accepted")
 	}
 }
@@ -167,8 +170,77 @@ func TestBackupCoversWhatIsLeftAfterAnInterruptedRun(t *testing.T) {
 			left[i].Objects = nil // removed by the interrupted run
 		}
 	}
-	if action, _, err := prepareBackup(dir, left); err != nil || action != backupReuse {
-		t.Errorf("the backup of an interrupted run must be reused for what is left: %v %v", action, err)
+	if bp, err := prepareBackup(dir, left, ""); err != nil || bp.action != backupReuse {
+		t.Errorf("the backup of an interrupted run must be reused for what is left: %v %v", bp.action, err)
+	}
+}
+
+// TestResumedRemovalWritesANewGeneration: a removal interrupted after its backup, resumed once
+// Calico's objects changed (an IPAM block, as pods come and go), backs the changed state up into a
+// new generation of the same backup (gen-2/), not refusing; the restore then holds the newest copy
+// of each object and what only the first generation had. A backup of another cluster, or one made
+// with no cluster id, is still refused.
+func TestResumedRemovalWritesANewGeneration(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "backup")
+	snap := manifestSnapshot(t)
+	_, err := writeBackup(dir, Manifest{ClusterUID: "uid-1", Generation: 1}, snap)
+	mustNot(t, err)
+
+	// The interrupted run deleted the DaemonSets; then calico-config changed.
+	left := manifestSnapshot(t)
+	for i := range left {
+		switch left[i].GVR.Resource {
+		case "daemonsets":
+			left[i].Objects = nil
+		case "configmaps":
+			left[i].Objects[0].Object["data"] = map[string]any{"calico_backend": "vxlan", "changed": "yes"}
+		}
+	}
+	bp, err := prepareBackup(dir, left, "uid-1")
+	if err != nil || bp.action != backupWrite || bp.generation != 2 || bp.dir != filepath.Join(dir, "gen-2") {
+		t.Fatalf("resumed removal: plan %+v, error %v; want a new generation in gen-2", bp, err)
+	}
+	for name, uid := range map[string]string{"another cluster": "uid-2", "no cluster id": ""} {
+		if _, err := prepareBackup(dir, left, uid); err == nil || !strings.Contains(err.Error(), "different backup") {
+			t.Errorf("%s: error %v, want a refusal", name, err)
+		}
+	}
+	// Interrupted while writing gen-2: the next run writes into it again.
+	mustNot(t, os.Mkdir(bp.dir, 0o700))
+	mustNot(t, os.WriteFile(filepath.Join(bp.dir, markerFile), nil, 0o600))
+	if again, err := prepareBackup(dir, left, "uid-1"); err != nil || again.dir != bp.dir {
+		t.Fatalf("after an interrupted generation: plan %+v, error %v", again, err)
+	}
+	_, err = writeBackup(bp.dir, Manifest{ClusterUID: "uid-1", Generation: 2}, left)
+	mustNot(t, err)
+
+	if again, err := prepareBackup(dir, left, "uid-1"); err != nil || again.action != backupReuse {
+		t.Errorf("after gen-2 was written: plan %+v, error %v; want it reused", again, err)
+	}
+	all, err := readAll(dir)
+	mustNot(t, err)
+	var sawDS, sawCM bool
+	for _, ko := range all.Kinds {
+		for i := range ko.Objects {
+			switch key(ko.GVR, &ko.Objects[i]) {
+			case "daemonsets.apps/kube-system/calico-node":
+				sawDS = true // only generation 1 holds it
+			case "configmaps/kube-system/calico-config":
+				sawCM = true
+				if d, _, _ := unstructured.NestedStringMap(ko.Objects[i].Object, "data"); d["changed"] != "yes" {
+					t.Errorf("calico-config from an older generation: %v", d)
+				}
+			}
+		}
+	}
+	if !sawDS || !sawCM {
+		t.Errorf("merged generations lack calico-node (%v) or calico-config (%v)", sawDS, sawCM)
+	}
+	// A damaged later generation makes the whole backup untrusted.
+	mustNot(t, os.WriteFile(filepath.Join(bp.dir, "configmaps.core.yaml"), []byte("x"), 0o600))
+	if _, err := prepareBackup(dir, left, "uid-1"); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("damaged gen-2: error %v", err)
 	}
 }
 

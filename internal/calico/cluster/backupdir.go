@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -14,23 +17,34 @@ import (
 type backupAction int
 
 const (
-	backupWrite backupAction = iota // write a new backup
+	backupWrite backupAction = iota // write a new backup (or a new generation of it)
 	backupReuse                     // the dir already holds a backup covering the cluster
 )
 
+// backupPlan is what prepareBackup decided: the action, the backup found (all its generations
+// merged; nil if none), and where a new backup goes with which generation number.
+type backupPlan struct {
+	action     backupAction
+	existing   *Backup
+	dir        string
+	generation int
+}
+
 // prepareBackup decides, without writing anything, what to do with dir: write a new backup (dir
-// absent, empty, or left incomplete by an interrupted run), reuse the backup it holds (it covers
-// every object of snapshot), or refuse (unwritable, a different or damaged backup, other files).
-func prepareBackup(dir string, snapshot []KindObjects) (backupAction, *Backup, error) {
+// absent, empty, or left incomplete by an interrupted run), reuse the backup it holds (its
+// generations together cover every object of snapshot), write a new generation of it (a removal
+// of the same cluster resumed after Calico's objects changed), or refuse (unwritable, a backup of
+// another cluster, a damaged backup, other files).
+func prepareBackup(dir string, snapshot []KindObjects, clusterUID string) (backupPlan, error) {
 	if dir == "" {
-		return 0, nil, errors.New("backup_dir is required: Calico is never removed without a backup")
+		return backupPlan{}, errors.New("backup_dir is required: Calico is never removed without a backup")
 	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return backupWrite, nil, writableAncestor(dir)
+		return backupPlan{action: backupWrite, dir: dir, generation: 1}, writableAncestor(dir)
 	case err != nil:
-		return 0, nil, fmt.Errorf("backup_dir %s: %w", dir, err)
+		return backupPlan{}, fmt.Errorf("backup_dir %s: %w", dir, err)
 	}
 	names := map[string]bool{}
 	for _, e := range entries {
@@ -38,22 +52,122 @@ func prepareBackup(dir string, snapshot []KindObjects) (backupAction, *Backup, e
 	}
 	switch {
 	case names[manifestFile]:
-		b, err := readBackup(dir)
+		gens, next, err := generations(dir)
 		if err != nil {
-			return 0, nil, fmt.Errorf("backup_dir %s holds a damaged backup (not overwritten; choose another dir): %w", dir, err)
+			return backupPlan{}, fmt.Errorf("backup_dir %s holds a damaged backup (not overwritten; choose another dir): %w", dir, err)
 		}
-		if ok, why := b.covers(snapshot); !ok {
-			return 0, nil, fmt.Errorf("backup_dir %s already holds a different backup (%s); it is not overwritten: "+
-				"choose an empty or new directory", dir, why)
+		b := merge(gens)
+		ok, why := b.covers(snapshot)
+		if ok {
+			return backupPlan{action: backupReuse, existing: b}, nil
 		}
-		return backupReuse, b, nil
+		first := gens[0].Manifest.ClusterUID
+		if first == "" || first != clusterUID {
+			of := "of another cluster"
+			if first == "" || clusterUID == "" {
+				of = "with no cluster id to match"
+			}
+			return backupPlan{}, fmt.Errorf("backup_dir %s already holds a different backup %s (%s); it is not overwritten: "+
+				"choose an empty or new directory", dir, of, why)
+		}
+		// The same cluster, changed since: a new generation inside it, the older ones kept.
+		gen := filepath.Join(dir, fmt.Sprintf("%s%d", genPrefix, next))
+		if err := writableAncestor(gen); err != nil {
+			return backupPlan{}, err
+		}
+		return backupPlan{action: backupWrite, existing: b, dir: gen, generation: next}, nil
 	case len(entries) > 0 && !names[markerFile]:
-		return 0, nil, fmt.Errorf("backup_dir %s is not empty and holds no backup: choose an empty or new directory", dir)
+		return backupPlan{}, fmt.Errorf("backup_dir %s is not empty and holds no backup: choose an empty or new directory", dir)
 	}
 	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
-		return 0, nil, fmt.Errorf("backup_dir %s is not writable: %w", dir, err)
+		return backupPlan{}, fmt.Errorf("backup_dir %s is not writable: %w", dir, err)
 	}
-	return backupWrite, nil, nil
+	return backupPlan{action: backupWrite, dir: dir, generation: 1}, nil
+}
+
+// generations reads every complete generation of the backup in dir, oldest first, each verified,
+// and the number the next generation takes. A generation dir left incomplete by an interrupted run
+// (marker, no manifest) is not a generation: the next one is written into it.
+func generations(dir string) (gens []*Backup, next int, err error) {
+	first, err := readBackup(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	gens = []*Backup{first}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, 0, fmt.Errorf("backup_dir %s: %w", dir, err)
+	}
+	var nums []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), genPrefix))
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), genPrefix) || err != nil || n < 2 {
+			continue
+		}
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	next = 2
+	for i, n := range nums {
+		gd := filepath.Join(dir, fmt.Sprintf("%s%d", genPrefix, n))
+		if _, err := os.Stat(filepath.Join(gd, manifestFile)); errors.Is(err, os.ErrNotExist) {
+			if _, merr := os.Stat(filepath.Join(gd, markerFile)); merr == nil && i == len(nums)-1 {
+				return gens, n, nil // interrupted while written: continue into it
+			}
+			return nil, 0, fmt.Errorf("generation %s holds no manifest", gd)
+		}
+		b, err := readBackup(gd)
+		if err != nil {
+			return nil, 0, fmt.Errorf("generation %s: %w", gd, err)
+		}
+		gens = append(gens, b)
+		next = n + 1
+	}
+	return gens, next, nil
+}
+
+// readAll reads the backup in dir with every generation merged (see merge).
+func readAll(dir string) (*Backup, error) {
+	gens, _, err := generations(dir)
+	if err != nil {
+		return nil, err
+	}
+	return merge(gens), nil
+}
+
+// merge is what the generations hold together: every object of every generation, the newest
+// generation's copy where several hold it (its state when the resumed removal began). Objects
+// only an older generation holds were deleted by the run that wrote it, and are kept from it.
+func merge(gens []*Backup) *Backup {
+	if len(gens) == 1 {
+		return gens[0]
+	}
+	newest := gens[len(gens)-1]
+	out := &Backup{Dir: gens[0].Dir, Manifest: newest.Manifest}
+	out.Manifest.Kinds = nil
+	index := map[string]int{} // resource name -> index in out.Kinds
+	seen := map[string]bool{}
+	for i := len(gens) - 1; i >= 0; i-- {
+		for _, ko := range gens[i].Kinds {
+			k, ok := index[resName(ko.GVR)]
+			if !ok {
+				k = len(out.Kinds)
+				index[resName(ko.GVR)] = k
+				out.Kinds = append(out.Kinds, KindObjects{GVR: ko.GVR, Kind: ko.Kind, Namespaced: ko.Namespaced})
+			}
+			for j := range ko.Objects {
+				if id := key(ko.GVR, &ko.Objects[j]); !seen[id] {
+					seen[id] = true
+					out.Kinds[k].Objects = append(out.Kinds[k].Objects, ko.Objects[j])
+				}
+			}
+		}
+	}
+	for _, ko := range out.Kinds {
+		out.Manifest.Kinds = append(out.Manifest.Kinds, KindEntry{Group: ko.GVR.Group, Version: ko.GVR.Version,
+			Resource: ko.GVR.Resource, Kind: ko.Kind, Namespaced: ko.Namespaced, Count: len(ko.Objects)})
+	}
+	return out
 }
 
 // writableAncestor checks that a missing dir can be created: its nearest existing ancestor must be

@@ -73,7 +73,7 @@ func backupPoolCIDRs(dir string) ([]string, error) {
 	if _, err := os.Stat(filepath.Join(dir, manifestFile)); errors.Is(err, os.ErrNotExist) {
 		return []string{}, nil
 	}
-	b, err := readBackup(dir)
+	b, err := readAll(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read Calico's pool CIDRs from the backup in %s: %w", dir, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -60,18 +62,21 @@ type Stuck struct {
 
 // Report is what a removal found, planned and did.
 type Report struct {
-	Flavour         string    `json:"flavour"`
-	CalicoVersion   string    `json:"calico_version"`
-	OperatorVersion string    `json:"operator_version,omitempty"`
-	BackupDir       string    `json:"backup_dir,omitempty"`
-	BackupReused    bool      `json:"backup_reused"`
-	BackupWritten   bool      `json:"backup_written"`
-	Backup          *Manifest `json:"backup_manifest,omitempty"`
-	Plan            []Entry   `json:"plan"`
-	Removed         []string  `json:"removed"`
-	NotRemoved      []string  `json:"not_removed"`
-	Stuck           []Stuck   `json:"stuck"`
-	Stripped        []Stuck   `json:"stripped_finalizers"`
+	Flavour         string `json:"flavour"`
+	CalicoVersion   string `json:"calico_version"`
+	OperatorVersion string `json:"operator_version,omitempty"`
+	BackupDir       string `json:"backup_dir,omitempty"`
+	BackupReused    bool   `json:"backup_reused"`
+	// BackupGeneration is the generation of the backup written (1: backup_dir itself, N:
+	// backup_dir/gen-N, when a resumed removal found Calico's objects changed); 0 when reused.
+	BackupGeneration int       `json:"backup_generation"`
+	BackupWritten    bool      `json:"backup_written"`
+	Backup           *Manifest `json:"backup_manifest,omitempty"`
+	Plan             []Entry   `json:"plan"`
+	Removed          []string  `json:"removed"`
+	NotRemoved       []string  `json:"not_removed"`
+	Stuck            []Stuck   `json:"stuck"`
+	Stripped         []Stuck   `json:"stripped_finalizers"`
 	// PoolCIDRs are Calico's pool and block CIDRs, from the cluster or, once Calico is gone, from
 	// the backup in BackupDir: what node cleanup needs to tell Calico's routes from others.
 	PoolCIDRs []string `json:"pool_cidrs"`
@@ -103,7 +108,7 @@ func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
 		return rep, nil
 	}
 	if p.BackupOnly {
-		return backupOnly(rep, inv, p)
+		return backupOnly(ctx, c.Dynamic, rep, inv, p)
 	}
 	if !p.Force {
 		if err := ciliumReady(ctx, c.Kube, p.CiliumNamespace, p.CiliumDaemonSet); err != nil {
@@ -111,17 +116,22 @@ func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
 		}
 	}
 	snap := inv.snapshot()
-	action, existingBackup, err := prepareBackup(p.BackupDir, snap)
+	uid, err := clusterUID(ctx, c.Dynamic)
 	if err != nil {
 		return rep, err
 	}
-	rep.BackupReused = action == backupReuse
+	bp, err := prepareBackup(p.BackupDir, snap, uid)
+	if err != nil {
+		return rep, err
+	}
+	rep.BackupReused, rep.BackupGeneration = bp.action == backupReuse, bp.generation
 	if p.CheckMode {
 		return rep, nil
 	}
-	b := existingBackup
-	if action == backupWrite {
-		if b, err = writeBackup(p.BackupDir, Manifest{Flavour: rep.Flavour, CalicoVersion: rep.CalicoVersion}, snap); err != nil {
+	b := bp.existing
+	if bp.action == backupWrite {
+		if b, err = writeBackup(bp.dir, Manifest{Flavour: rep.Flavour, CalicoVersion: rep.CalicoVersion, ClusterUID: uid,
+			Generation: bp.generation}, snap); err != nil {
 			return rep, err
 		}
 	}
@@ -139,26 +149,44 @@ func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
 
 // backupOnly writes and verifies the backup (or finds the same one already there) and removes
 // nothing: the plan is empty, changed means a backup was written.
-func backupOnly(rep *Report, inv *inventory, p Params) (*Report, error) {
+func backupOnly(ctx context.Context, dyn dynamic.Interface, rep *Report, inv *inventory, p Params) (*Report, error) {
 	rep.Plan = []Entry{}
 	snap := inv.snapshot()
-	action, existing, err := prepareBackup(p.BackupDir, snap)
+	uid, err := clusterUID(ctx, dyn)
 	if err != nil {
 		return rep, err
 	}
-	rep.BackupReused = action == backupReuse
-	if action != backupWrite {
-		rep.Backup = &existing.Manifest
+	bp, err := prepareBackup(p.BackupDir, snap, uid)
+	if err != nil {
+		return rep, err
+	}
+	rep.BackupReused, rep.BackupGeneration = bp.action == backupReuse, bp.generation
+	if bp.action != backupWrite {
+		rep.Backup = &bp.existing.Manifest
 		return rep, nil
 	}
 	rep.BackupWritten = true
 	if p.CheckMode {
 		return rep, nil
 	}
-	b, err := writeBackup(p.BackupDir, Manifest{Flavour: rep.Flavour, CalicoVersion: rep.CalicoVersion}, snap)
+	b, err := writeBackup(bp.dir, Manifest{Flavour: rep.Flavour, CalicoVersion: rep.CalicoVersion, ClusterUID: uid,
+		Generation: bp.generation}, snap)
 	if err != nil {
 		return rep, err
 	}
 	rep.Backup = &b.Manifest
 	return rep, nil
+}
+
+// clusterUID identifies the cluster a backup is of: the UID of its kube-system namespace ("" if
+// the API does not show one).
+func clusterUID(ctx context.Context, dyn dynamic.Interface) (string, error) {
+	ns, err := dyn.Resource(gvrNamespace).Get(ctx, "kube-system", metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("read namespace kube-system (the cluster's id for its backup; nothing was removed): %w", err)
+	}
+	return string(ns.GetUID()), nil
 }

@@ -67,7 +67,7 @@ func Restore(ctx context.Context, c Clients, p Params) (*RestoreReport, error) {
 	if p.BackupDir == "" {
 		return nil, fmt.Errorf("backup_dir is required to restore")
 	}
-	b, err := readBackup(p.BackupDir)
+	b, err := readAll(p.BackupDir)
 	if err != nil {
 		return nil, fmt.Errorf("restore from %s: %w", p.BackupDir, err)
 	}

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,5 +85,51 @@ func TestRestoreNeedsAVerifiedBackup(t *testing.T) {
 	t.Parallel()
 	if _, err := Restore(context.Background(), freshCluster(), params(t)); err == nil || !strings.Contains(err.Error(), "manifest") {
 		t.Errorf("restore from a dir without a backup: %v", err)
+	}
+}
+
+// TestRemovalResumedAfterCalicoChanged: the first removal backed Calico up and was interrupted;
+// before the operator re-ran it, Calico's objects changed. The re-run continues into the same
+// backup (generation 2 in gen-2/) instead of asking for an empty directory, removes Calico, and a
+// restore brings back each object as the newest generation saw it.
+func TestRemovalResumedAfterCalicoChanged(t *testing.T) {
+	t.Parallel()
+	p := params(t)
+	before := newDynamic(manifestCluster()...)
+	inv, err := discover(context.Background(), before)
+	mustNot(t, err)
+	_, err = writeBackup(p.BackupDir, Manifest{ClusterUID: "uid-kube-system", Generation: 1}, inv.snapshot())
+	mustNot(t, err)
+
+	changed := manifestCluster()
+	for _, o := range changed {
+		if o.GetKind() == "ConfigMap" && o.GetName() == "calico-config" {
+			o.Object["data"] = map[string]any{"calico_backend": "vxlan", "veth_mtu": "1400"}
+		}
+	}
+	src := newDynamic(changed...)
+	rep, err := Remove(context.Background(), Clients{Kube: ciliumKube("node-1", "node-2"), Dynamic: src}, p)
+	if err != nil {
+		t.Fatalf("resumed removal refused: %v", err)
+	}
+	if rep.BackupGeneration != 2 || rep.BackupReused || exists(t, src, gvrDaemonSet, "kube-system", "calico-node") {
+		t.Errorf("generation %d, reused %v; calico-node still there: %v", rep.BackupGeneration, rep.BackupReused,
+			exists(t, src, gvrDaemonSet, "kube-system", "calico-node"))
+	}
+	if _, err := os.Stat(filepath.Join(p.BackupDir, "gen-2", manifestFile)); err != nil {
+		t.Errorf("generation 2: %v", err)
+	}
+	dst := freshCluster("kube-system", "apps")
+	if _, err := Restore(context.Background(), dst, p); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := dst.Dynamic.Resource(gvrConfigMap).Namespace("kube-system").Get(context.Background(), "calico-config", metav1.GetOptions{})
+	mustNot(t, err)
+	if d, _, _ := unstructured.NestedStringMap(cm.Object, "data"); d["veth_mtu"] != "1400" {
+		t.Errorf("restored calico-config %v, want the newest generation's", d)
+	}
+	// A third run finds everything gone and changes nothing.
+	if rep, err := Remove(context.Background(), Clients{Kube: ciliumKube("node-1", "node-2"), Dynamic: src}, p); err != nil || rep.Changed() {
+		t.Errorf("third run: changed %v, error %v", rep.Changed(), err)
 	}
 }
