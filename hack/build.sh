@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds every module in cmd/ into library/: <module> for this host, plus <module>_linux_amd64 and
+# Builds every module in modules/ into library/: <module> for this host, plus <module>_linux_amd64 and
 # <module>_linux_arm64 for nodes of either architecture. Lean binaries (-trimpath -s -w), version
 # stamped. Prints each binary's size.
 set -euo pipefail
@@ -9,7 +9,7 @@ version=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo de
 ldflags="-s -w -X github.com/cnimigrate/cnimigrate/internal/ansible.Version=$version"
 host="$(go env GOOS)/$(go env GOARCH)"
 mkdir -p library
-for dir in cmd/*/; do
+for dir in modules/*/; do
 	m=$(basename "$dir")
 	for platform in linux/amd64 linux/arm64; do
 		GOOS=${platform%/*} GOARCH=${platform#*/} CGO_ENABLED=0 \

@@ -33,10 +33,10 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// discoverModules lists the modules in cmd/ that have a library/<module>.yml sidecar; the others
+// discoverModules lists the modules in modules/ that have a library/<module>.yml sidecar; the others
 // are still being written and are reported in notes.
 func discoverModules(root string) (mods []string, notes []string, err error) {
-	dirs, err := filepath.Glob(filepath.Join(root, "cmd", "*"))
+	dirs, err := filepath.Glob(filepath.Join(root, "modules", "*"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -46,7 +46,7 @@ func discoverModules(root string) (mods []string, notes []string, err error) {
 		}
 		name := filepath.Base(d)
 		if _, err := os.Stat(filepath.Join(root, "library", name+".yml")); err != nil {
-			notes = append(notes, fmt.Sprintf("cmd/%s has no library/%s.yml sidecar yet: not tested", name, name))
+			notes = append(notes, fmt.Sprintf("modules/%s has no library/%s.yml sidecar yet: not tested", name, name))
 			continue
 		}
 		mods = append(mods, name)
@@ -64,7 +64,7 @@ func buildModules(ctx context.Context, root, lib string, mods []string, log io.W
 	pkgs := []string{"./e2e/ansible/testdata/" + fixture}
 	sidecars := map[string]string{fixture: filepath.Join(root, "e2e", "ansible", "testdata", fixture, fixture+".yml")}
 	for _, m := range mods {
-		pkgs = append(pkgs, "./cmd/"+m)
+		pkgs = append(pkgs, "./modules/"+m)
 		sidecars[m] = filepath.Join(root, "library", m+".yml")
 	}
 	argv := append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", lib + "/"}, pkgs...)

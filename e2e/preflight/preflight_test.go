@@ -103,8 +103,8 @@ func buildModules(ctx context.Context, t *testing.T) string {
 	root, lib := repoRoot(t), filepath.Join(t.TempDir(), "library")
 	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", lib + "/"}
 	for _, m := range modules {
-		if _, err := os.Stat(filepath.Join(root, "cmd", m)); err == nil {
-			args = append(args, "./cmd/"+m)
+		if _, err := os.Stat(filepath.Join(root, "modules", m)); err == nil {
+			args = append(args, "./modules/"+m)
 		}
 	}
 	if err := os.MkdirAll(lib, 0o755); err != nil {

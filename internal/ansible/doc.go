@@ -4,5 +4,5 @@
 // diff, no_log, verbosity), and writes exactly one JSON result object to stdout.
 //
 // It is the only package that writes to stdout or calls os.Exit, and it imports nothing of ours:
-// domain packages never import it; cmd/<module> packages glue the two together.
+// domain packages never import it; modules/<module> packages glue the two together.
 package ansible

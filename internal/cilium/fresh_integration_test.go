@@ -129,7 +129,7 @@ func newPlaybook(t *testing.T, l *testLab) *playbook {
 	must(t, os.MkdirAll(lib, 0o755))
 	_, self, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(self), "..", "..")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(lib, "cilium_install"), "./cmd/cilium_install")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(lib, "cilium_install"), "./modules/cilium_install")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the module: %v\n%s", err, out)

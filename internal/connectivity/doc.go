@@ -3,6 +3,6 @@
 // selectable by name: health (API only, package health) and datapath probes (package probe), then
 // compares with a baseline and writes the result JSON and JUnit (package report).
 //
-// Run never imports the Ansible protocol: cmd/connectivity_check maps its options onto Options
+// Run never imports the Ansible protocol: modules/connectivity_check maps its options onto Options
 // and the Report back onto the module result.
 package connectivity

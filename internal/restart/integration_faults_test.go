@@ -195,7 +195,7 @@ func ptr[T any](v T) *T { return &v }
 // testBinaryCheckMode runs the module binary as Ansible does, in check mode with --diff.
 func testBinaryCheckMode(ctx context.Context, t *testing.T, e *env) {
 	bin := filepath.Join(t.TempDir(), "pod_restart")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cnimigrate/cnimigrate/cmd/pod_restart")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cnimigrate/cnimigrate/modules/pod_restart")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

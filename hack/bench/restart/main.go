@@ -53,7 +53,7 @@ func main() {
 	flag.IntVar(&o.shellParallelism, "shell-parallelism", 10, "xargs -P of the operator's shell; pod_restart also runs at this parallelism")
 	flag.BoolVar(&o.unlimitedQPS, "unlimited-qps", false, "lift the lab's control-plane client rate limits")
 	flag.StringVar(&o.approaches, "approaches", "seed,shell,pod_restart,pod_restart_p", "approaches to run (pod_restart_p: at -shell-parallelism)")
-	flag.StringVar(&o.module, "module", "", "pod_restart binary (default: built from ./cmd/pod_restart)")
+	flag.StringVar(&o.module, "module", "", "pod_restart binary (default: built from ./modules/pod_restart)")
 	flag.DurationVar(&o.podStartDelay, "pod-start-delay", 0, "pods become Ready about this long after they are scheduled (kwok's general stages); 0: at once (fast stages)")
 	flag.IntVar(&o.seedRuns, "seed-runs", 0, "runs of the seed loop, the slowest approach (0: -runs)")
 	flag.StringVar(&o.labName, "lab-name", "bench-restart", "name of the lab this run brings up (distinct names let benchmarks run side by side)")
@@ -177,7 +177,7 @@ func buildModule(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
 	out := filepath.Join(dir, "pod_restart")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/pod_restart")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./modules/pod_restart")
 	cmd.Dir, cmd.Stderr = filepath.Dir(strings.TrimSpace(string(gomod))), os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("build pod_restart: %w", err)

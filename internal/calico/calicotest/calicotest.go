@@ -22,7 +22,7 @@ var (
 	buildOut  []byte
 )
 
-// Module builds cmd/calico_remove (once per test process) and returns the binary's path. The
+// Module builds modules/calico_remove (once per test process) and returns the binary's path. The
 // binary lives in one world-readable dir under the temp dir, shared by test processes: each build
 // goes to a temp file renamed over the binary, so a process still running the old one is unharmed
 // and at most one binary is ever left behind.
@@ -38,7 +38,7 @@ func Module(t testing.TB) string {
 		}
 		binPath = filepath.Join(dir, "calico_remove")
 		tmp := fmt.Sprintf("%s.build-%d", binPath, os.Getpid())
-		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "github.com/cnimigrate/cnimigrate/cmd/calico_remove")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "github.com/cnimigrate/cnimigrate/modules/calico_remove")
 		if buildOut, buildErr = cmd.CombinedOutput(); buildErr != nil {
 			_ = os.Remove(tmp)
 			return
