@@ -278,8 +278,12 @@ func (r *disruptionReport) explain(steps []migrationStep) {
 }
 
 type targetFigures struct {
-	Target        string
-	Sent, Failed  int
+	Target       string
+	Sent, Failed int
+	// Starved counts the failed requests of a client whose own control (a request to itself on
+	// loopback, no CNI involved) failed or sent nothing in the same second or the two before it
+	// (a request's lifetime): the client's node was starved of CPU then, not the datapath at fault.
+	Starved       int
 	LongestOutage int // seconds: the longest run of consecutive seconds with a failed request
 	OutageFrom    int64
 	Covered       int // seconds with at least one request sent
@@ -294,6 +298,27 @@ func summarize(all []proberLine, from, to time.Time) disruptionReport {
 			lines = append(lines, l)
 		}
 	}
+	type clientSec struct {
+		node string
+		t    int64
+	}
+	controlOK := map[clientSec]bool{}
+	for _, l := range lines {
+		if l.Target == "control" {
+			controlOK[clientSec{l.Node, l.Time}] = l.Sent > 0 && l.Failed == 0
+		}
+	}
+	starved := func(l proberLine) bool {
+		if l.Target == "control" {
+			return true
+		}
+		for t := l.Time - 2; t <= l.Time; t++ {
+			if !controlOK[clientSec{l.Node, t}] {
+				return true
+			}
+		}
+		return false
+	}
 	figures := func(name string, keep func(proberLine) bool) targetFigures {
 		f := targetFigures{Target: name}
 		failedAt, sentAt := map[int64]bool{}, map[int64]bool{}
@@ -303,6 +328,9 @@ func summarize(all []proberLine, from, to time.Time) disruptionReport {
 			}
 			f.Sent += l.Sent
 			f.Failed += l.Failed
+			if l.Failed > 0 && starved(l) {
+				f.Starved += l.Failed
+			}
 			if l.Sent > 0 {
 				sentAt[l.Time] = true
 			}
@@ -332,7 +360,7 @@ func summarize(all []proberLine, from, to time.Time) disruptionReport {
 		}
 		return f
 	}
-	targets := []string{"service", "pod-to-pod", "dns"}
+	targets := []string{"service", "pod-to-pod", "dns", "control"}
 	for _, t := range targets {
 		r.Targets = append(r.Targets, figures(t, func(l proberLine) bool { return l.Target == t }))
 	}
@@ -380,16 +408,19 @@ func figure(in []targetFigures, name string) targetFigures {
 func (r disruptionReport) markdown(strategy string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Disruption measured by the prober (%s strategy)\n\n", strategy)
-	fmt.Fprintf(&b, "From %s to %s (%.0f s): each prober client (one per node) sends 10 requests per second to each target.\n\n",
-		r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339), r.To.Sub(r.From).Seconds())
+	fmt.Fprintf(&b, "From %s to %s (%.0f s): each prober client (one per node) sends %d requests per second to each target "+
+		"(timeout %s each). `control` is each client requesting itself on loopback: no CNI is involved, so its failures "+
+		"measure this machine's CPU starvation, and a failure of another target while its client's control also failed "+
+		"(same second or the two before) is counted as `while starved`.\n\n",
+		r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339), r.To.Sub(r.From).Seconds(), proberRate, proberTimeout)
 	table := func(rows []targetFigures) {
-		b.WriteString("| target | requests | failed | longest outage (s) | starting | seconds probed | last error |\n|---|---|---|---|---|---|---|\n")
+		b.WriteString("| target | requests | failed | of them while starved | longest outage (s) | starting | seconds probed | last error |\n|---|---|---|---|---|---|---|---|\n")
 		for _, f := range rows {
 			start := "-"
 			if f.LongestOutage > 0 {
 				start = fmt.Sprintf("+%d s", f.OutageFrom-r.From.Unix())
 			}
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %d | %s |\n", f.Target, f.Sent, f.Failed, f.LongestOutage, start, f.Covered,
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %s | %d | %s |\n", f.Target, f.Sent, f.Failed, f.Starved, f.LongestOutage, start, f.Covered,
 				strings.ReplaceAll(f.LastErr, "|", "/"))
 		}
 	}
@@ -420,11 +451,15 @@ func TestSummarizeFindsTheLongestOutage(t *testing.T) {
 		lines = append(lines,
 			proberLine{Time: s, Node: "a", Target: "service", Sent: 10, Failed: failed, LastErr: map[bool]string{true: "timeout"}[failed > 0]},
 			proberLine{Time: s, Node: "b", Target: "service", Sent: 10},
-			proberLine{Time: s, Node: "a", Target: "pod-to-pod", To: "b", Sent: 10})
+			proberLine{Time: s, Node: "a", Target: "pod-to-pod", To: "b", Sent: 10},
+			// a's control failed at 1003 (its node starved then), b's never.
+			proberLine{Time: s, Node: "a", Target: "control", Sent: 10, Failed: map[bool]int{true: 10}[s == 1003]},
+			proberLine{Time: s, Node: "b", Target: "control", Sent: 10})
 	}
 	r := summarize(lines, from, time.Unix(1020, 0))
 	svc := figure(r.Targets, "service")
-	if svc.Sent != 400 || svc.Failed != 18 || svc.LongestOutage != 4 || svc.OutageFrom != 1010 || svc.Covered != 20 || svc.LastErr != "timeout" {
+	// The failures at 1003 and 1004 fall within two seconds of a's starved control; 1010-1013 do not.
+	if svc.Sent != 400 || svc.Failed != 18 || svc.Starved != 6 || svc.LongestOutage != 4 || svc.OutageFrom != 1010 || svc.Covered != 20 || svc.LastErr != "timeout" {
 		t.Errorf("service figures: %+v", svc)
 	}
 	if p := figure(r.Targets, "pod-to-pod"); p.Sent != 200 || p.Failed != 0 || p.LongestOutage != 0 {
@@ -436,7 +471,7 @@ func TestSummarizeFindsTheLongestOutage(t *testing.T) {
 	if a := figure(r.PerNode, "pod-to-pod to b"); a.Sent != 200 {
 		t.Errorf("pod-to-pod to b: %+v", a)
 	}
-	if md := r.markdown("live"); !strings.Contains(md, "| service | 400 | 18 | 4 | +10 s | 20 | timeout |") {
+	if md := r.markdown("live"); !strings.Contains(md, "| service | 400 | 18 | 6 | 4 | +10 s | 20 | timeout |") {
 		t.Errorf("markdown:\n%s", md)
 	}
 	// Two service outages 5 s apart stay two windows, each with its client and the step it began in.
@@ -444,10 +479,16 @@ func TestSummarizeFindsTheLongestOutage(t *testing.T) {
 		{Name: "install_cilium", From: time.Unix(1002, 0), To: time.Unix(1006, 0)},
 		{Name: "node b: switch", From: time.Unix(1012, 0)},
 	})
-	if len(r.Windows) != 2 {
+	var svcWindows []outageWindow
+	for _, w := range r.Windows {
+		if w.Target == "service" {
+			svcWindows = append(svcWindows, w)
+		}
+	}
+	if len(svcWindows) != 2 || len(r.Windows) != 3 { // and a's control at 1003
 		t.Fatalf("windows: %+v", r.Windows)
 	}
-	w0, w1 := r.Windows[0], r.Windows[1]
+	w0, w1 := svcWindows[0], svcWindows[1]
 	if w0.From != 1003 || w0.To != 1004 || w0.Failed != 6 || w0.Sent != 40 || strings.Join(w0.Clients, ",") != "a" || w0.During != "install_cilium" {
 		t.Errorf("first window: %+v", w0)
 	}

@@ -124,8 +124,16 @@ func realContainers(obj map[string]any, image string) error {
 // DaemonSet pods last, so a client keeps probing while its node moves).
 const proberNamespace = "cnimigrate-prober"
 
+// The prober's rate per client and target (one client per node: 3 nodes send 12 requests per
+// second to each target), and its timeout per request. The rate is kept low because this machine
+// has two cores for three nodes: every request the prober adds is CPU the datapath under test lacks.
+const (
+	proberRate    = 4
+	proberTimeout = 2 * time.Second
+)
+
 func proberManifests(image string) string {
-	return strings.ReplaceAll(`apiVersion: v1
+	return strings.NewReplacer("IMAGE", image, "RATE", fmt.Sprint(proberRate), "TIMEOUT", proberTimeout.String()).Replace(`apiVersion: v1
 kind: Namespace
 metadata:
   name: cnimigrate-prober
@@ -176,7 +184,7 @@ spec:
     metadata:
       labels: {app: prober-echo}
     spec:
-      terminationGracePeriodSeconds: 10
+      terminationGracePeriodSeconds: 30
       affinity:
         podAntiAffinity:
           preferredDuringSchedulingIgnoredDuringExecution:
@@ -189,7 +197,7 @@ spec:
       - name: echo
         image: IMAGE
         imagePullPolicy: Never
-        args: [netexec, --http-port=8080, --shutdown-delay=3s]
+        args: [netexec, --http-port=8080, --shutdown-delay=15s]
         env:
         - name: POD_NAME
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
@@ -217,13 +225,13 @@ spec:
       - name: prober
         image: IMAGE
         imagePullPolicy: Never
-        args: [prober, --rate=10, --service=prober-echo, --pods=app=prober-echo, --port=8080, --timeout=2s]
+        args: [prober, --rate=RATE, --service=prober-echo, --pods=app=prober-echo, --port=8080, --timeout=TIMEOUT]
         env:
         - name: NODE_NAME
           valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
         - name: POD_NAME
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
-`, "IMAGE", image)
+`)
 }
 
 // kubectlApply applies a YAML stream server-side.

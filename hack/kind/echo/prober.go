@@ -6,7 +6,11 @@ package main
 //     variables, so DNS is not part of this target),
 //   - the echo pods on other nodes, by pod IP (pod to pod across nodes; the pods and their nodes
 //     come from the API server, refreshed every 2 s, the last answer kept while it does not answer),
-//   - cluster DNS (the Service's name through the pod's resolv.conf).
+//   - cluster DNS (the Service's fully qualified name, with its trailing dot: one query per
+//     lookup and address family, not one per search domain of the pod's resolv.conf),
+//   - a control: an HTTP server inside the prober itself, on loopback, with the same timeout. No
+//     packet of it crosses a CNI: when it fails, the client or its node was starved of CPU at that
+//     moment, and failures of the other targets in that second say nothing about the datapath.
 // Every second it prints one JSON line per target: requests sent and failed, and the last error.
 // The e2e suite follows these lines with `kubectl logs -f` and sums them per second.
 
@@ -89,6 +93,7 @@ func runProber(args []string) {
 	selector := fs.String("pods", "app=prober-echo", "label selector of the echo pods requested by pod IP")
 	port := fs.Int("port", 8080, "HTTP port of the Service and the echo pods")
 	timeout := fs.Duration("timeout", time.Second, "timeout of one request")
+	control := fs.Int("control-port", 8081, "loopback port of the prober's own control server")
 	_ = fs.Parse(args)
 
 	ns, _ := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -116,7 +121,15 @@ func runProber(args []string) {
 		return nil
 	}
 	resolver := &net.Resolver{PreferGo: true}
-	fqdn := fmt.Sprintf("%s.%s.svc.cluster.local", *service, strings.TrimSpace(string(ns)))
+	fqdn := fmt.Sprintf("%s.%s.svc.cluster.local.", *service, strings.TrimSpace(string(ns)))
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(*control)))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "prober: control server: %v\n", err)
+		os.Exit(2)
+	}
+	go func() {
+		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
+	}()
 
 	every := time.Second / time.Duration(*rate)
 	var wg sync.WaitGroup
@@ -137,6 +150,12 @@ func runProber(args []string) {
 		}()
 	}
 	loop(func() { p.record("service", "", get(fmt.Sprintf("http://%s:%d/", svcIP, *port))) })
+	loop(func() {
+		err := get(fmt.Sprintf("http://127.0.0.1:%d/", *control))
+		if ctx.Err() == nil {
+			p.record("control", "", err)
+		}
+	})
 	loop(func() {
 		c, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
