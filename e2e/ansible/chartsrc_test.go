@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // TestIntegrationChartSrcCopied: the cilium role copies an air-gapped chart (a directory, or a

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnimigrate/cnimigrate/internal/nethost"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/nethost"
 )
 
 // procID identifies a process across PID reuse.

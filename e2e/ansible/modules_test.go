@@ -11,9 +11,9 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/cnimigrate/cnimigrate/internal/nethost"
-	"github.com/cnimigrate/cnimigrate/internal/nethost/nethosttest"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/nethost"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/nethost/nethosttest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 const testTimeout = 20 * time.Minute // includes a cold build of every module

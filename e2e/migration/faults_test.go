@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/types"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // TestMigrationFaults is the run users fear: a node that cannot be reached when they start, and a

@@ -258,7 +258,7 @@ type policyPair struct {
 	why                string
 }
 
-// kindPolicyPairs follow from the lab's policies (internal/lab/manifests): fraud-detector may reach
+// kindPolicyPairs follow from the lab's policies (internal/testbed/lab/manifests): fraud-detector may reach
 // MLflow (Calico's fraud-detector-egress and mlflow-isolation, the NetworkPolicy mlflow-isolation);
 // the reverse is refused (MLflow's egress is DNS only: allow-cluster-dns; financial-inference
 // denies ingress by default); argo and jupyter may not reach MLflow (their egress is DNS only).

@@ -18,7 +18,7 @@ import (
 	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
-// The kind tier's workloads are the lab's (internal/lab/manifests): the ML-platform namespaces,
+// The kind tier's workloads are the lab's (internal/testbed/lab/manifests): the ML-platform namespaces,
 // Deployments, StatefulSets, DaemonSets, PDBs, the bare pod, Kubernetes NetworkPolicies and Calico's
 // own policies — with every container running the tier's probe image as an HTTP server on the port
 // it declares, so the traffic between them is real. Left out: K3s' own CoreDNS from 10-coredns.yaml
@@ -30,7 +30,7 @@ const k3sCoreDNSFile = "10-coredns.yaml"
 func kindWorkloads(root, image string) (string, error) {
 	var docs []string
 	for _, dir := range []string{"workloads", "calico-policies"} {
-		files, err := filepath.Glob(filepath.Join(root, "internal", "lab", "manifests", dir, "*.yaml"))
+		files, err := filepath.Glob(filepath.Join(root, "internal", "testbed", "lab", "manifests", dir, "*.yaml"))
 		if err != nil || len(files) == 0 {
 			return "", fmt.Errorf("lab manifests %s: %v (none found)", dir, err)
 		}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // nodeState is what one node holds, as read over Ansible (SSH on the lab, docker on kind).

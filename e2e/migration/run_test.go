@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // scenario is one way users migrate: a strategy on a Calico flavour.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // K3s' own CNI dirs, as its containerd config names them (the chart's defaults are /etc/cni/net.d

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // testK3sFlags: the preflight sees what K3s really runs with, beyond config.yaml, and refuses a

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab/labtest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // preflightPlaybook is the migration's first play as cni.yml runs it: the preflight on every node,

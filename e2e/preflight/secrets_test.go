@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // testSecrets: the join tokens in the first server's K3s config, also handed to Cilium through

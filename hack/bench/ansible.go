@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 //go:embed tasktimes.py
@@ -21,7 +21,7 @@ const taskTimesCallback = "cnimigrate_bench_times"
 
 var enableOnce sync.Once
 
-// enableTaskTimes installs our timing callback next to internal/playbook's own: playbook.Run adds
+// enableTaskTimes installs our timing callback next to internal/testbed/playbook's own: playbook.Run adds
 // this process' ANSIBLE_CALLBACK_PLUGINS and ANSIBLE_CALLBACKS_ENABLED to its own settings.
 func (o *options) enableTaskTimes() error {
 	var err error
@@ -78,7 +78,7 @@ type ansibleRun struct {
 	err    error
 }
 
-// runPlaybook runs ansible-playbook through internal/playbook (as the e2e suite does) with our
+// runPlaybook runs ansible-playbook through internal/testbed/playbook (as the e2e suite does) with our
 // timing callback; Ansible's screen output goes to logPath.
 func (o *options) runPlaybook(ctx context.Context, p playbook.Params, logPath string) ansibleRun {
 	if err := o.enableTaskTimes(); err != nil {

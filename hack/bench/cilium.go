@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/cnimigrate/cnimigrate/internal/cilium/ciliumtest"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
 )
 
 // installer is one way to install the Cilium chart: our module or kubernetes.core.helm.

@@ -9,8 +9,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // migrationTimeout bounds one migration playbook run on 3 nodes; on more, 15 s more per node (the

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cnimigrate/cnimigrate/internal/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
 )
 
 // cmdBench measures the lab itself: time from Up to "Calico and workloads ready", each step, and

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cnimigrate/cnimigrate/internal/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
 )
 
 func cmdDown(ctx context.Context, args []string, stderr io.Writer) error {

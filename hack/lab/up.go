@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cnimigrate/cnimigrate/internal/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
 )
 
 // readyLine is what the keeper prints on stderr once its lab is ready.

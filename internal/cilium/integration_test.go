@@ -17,8 +17,8 @@ import (
 
 	"github.com/cnimigrate/cnimigrate/internal/cilium/ciliumtest"
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab/labtest"
 )
 
 // devKubeconfigEnv points the integration tests at an already running lab (go run ./hack/lab up)

@@ -21,8 +21,8 @@ import (
 
 	"github.com/cnimigrate/cnimigrate/internal/connectivity/result"
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab/labtest"
 	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 

@@ -80,7 +80,7 @@ const (
 	MigrationLockDuration = 3900 * time.Second
 )
 
-// The lab (internal/lab): versions must match hack/versions.sh (a unit test in internal/lab checks).
+// The lab (internal/testbed/lab): versions must match hack/versions.sh (a unit test in internal/testbed/lab checks).
 const (
 	LabKubeVersion         = "v1.36.3"
 	LabEtcdVersion         = "v3.6.8"

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab/labtest"
 	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 

@@ -15,9 +15,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/cnimigrate/cnimigrate/internal/k8s"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
 	"github.com/cnimigrate/cnimigrate/internal/restart"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab/labtest"
 )
 
 // targetCIDR is Cilium's pool in these tests: no kwok pod ever gets an address from it, so only

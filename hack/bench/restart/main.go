@@ -21,7 +21,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/cnimigrate/cnimigrate/internal/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
 )
 
 // podsPerNode is a kwok node's pod capacity (the kubelet default, 110), less room for DaemonSets.

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/cnimigrate/cnimigrate/internal/calico/calicotest"
-	"github.com/cnimigrate/cnimigrate/internal/lab"
-	"github.com/cnimigrate/cnimigrate/internal/lab/labtest"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/lab/labtest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // inspectPlaybook prints what a node holds, through Ansible itself.

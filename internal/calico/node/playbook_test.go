@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/cnimigrate/cnimigrate/internal/calico/calicotest"
-	"github.com/cnimigrate/cnimigrate/internal/nethost/nethosttest"
-	"github.com/cnimigrate/cnimigrate/internal/playbook"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/nethost/nethosttest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
 // sshHostSetup gives a node host Calico's leftovers (standard CNI dirs, which the host bind-mounts)
