@@ -12,7 +12,7 @@ import (
 )
 
 // The role installs the chart the tests prove, not whatever a repository calls newest: its default
-// chart version, and the inventories' copies of it, are the version of the tests' Cilium module.
+// chart version is the version of the tests' Cilium module, and so is an inventory's, if it sets one.
 func TestRoleDefaultsPinTheTestedChart(t *testing.T) {
 	t.Parallel()
 	_, version, _ := strings.Cut(ciliumtest.Module, "@")
@@ -26,7 +26,11 @@ func TestRoleDefaultsPinTheTestedChart(t *testing.T) {
 		must(t, err)
 		var vars map[string]any
 		must(t, yaml.Unmarshal(raw, &vars))
-		if got := vars["cilium_chart_version"]; got != tested {
+		got, set := vars["cilium_chart_version"]
+		if !set && strings.HasPrefix(file, "inventory/") {
+			continue // the role's default applies
+		}
+		if got != tested {
 			t.Errorf("%s: cilium_chart_version = %q, want the tested chart %q (%s)", file, got, tested, ciliumtest.Module)
 		}
 	}
