@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: the whole story on the local lab, in one command.
-#   1. a K3s-shaped cluster running Calico and the seed's ML workloads (the lab);
+#   1. a K3s-shaped cluster running Calico and the ML platform's workloads of the migration article (the lab);
 #   2. the user's command: ansible-playbook playbooks/site.yml --tags cni -e cni_provider=cilium;
 #   3. the migration report.
 # The lab stays up afterwards so you can look around (kubectl, ssh, ansible); `make lab-down` removes it.

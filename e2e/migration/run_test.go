@@ -99,7 +99,7 @@ func (m *migration) runWith(ctx context.Context, t *testing.T, book string, extr
 	return res, err
 }
 
-// site runs the seed's interface: playbooks/site.yml --tags cni -e cni_provider=<provider>.
+// site runs the command platform teams run: playbooks/site.yml --tags cni -e cni_provider=<provider>.
 func (m *migration) site(ctx context.Context, t *testing.T, provider string, extra map[string]any) (*playbook.Result, error) {
 	vars := map[string]any{"cni_provider": provider, "cluster_state": "present"}
 	for k, v := range extra {

@@ -24,7 +24,7 @@ func (o *options) header(elapsed time.Duration, final bool) []string {
 		fmt.Sprintf("- machine: **%d CPU cores** (%s), %s/%s, kernel %s; shared with other work: absolute times drift, ratios measured side by side hold",
 			runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, kernel()),
 		fmt.Sprintf("- commit %s, %s; %s", gitDescribe(o.repo), time.Now().UTC().Format("2006-01-02 15:04 MST"), status),
-		fmt.Sprintf("- runs: %s per figure unless a row says otherwise (restart section: %d per approach, seed loop %d; migrations: 1 per strategy)", runsWord(o.runs), o.restartRuns, o.seedRuns),
+		fmt.Sprintf("- runs: %s per figure unless a row says otherwise (restart section: %d per approach, manual loop %d; migrations: 1 per strategy)", runsWord(o.runs), o.restartRuns, o.manualRuns),
 		fmt.Sprintf("- machine load (1-minute load average) when each section started: %s", strings.Join(o.load, ", ")),
 		fmt.Sprintf("- lab: kwokctl binary runtime, Kubernetes %s, etcd %s, kwok %s; kwok nodes, node hosts reached over SSH",
 			defaults.LabKubeVersion, defaults.LabEtcdVersion, defaults.LabKwokVersion),

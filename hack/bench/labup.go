@@ -15,7 +15,7 @@ import (
 	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
 )
 
-// upTargets are issue 3's targets: the anchors of the lab rows.
+// upTargets are the lab's start-up targets: the anchors of the lab rows.
 var upTargets = map[int]time.Duration{3: 15 * time.Second, 100: 2 * time.Minute}
 
 // startLab brings up a lab of ours, first removing one a crashed bench run left under that name.
@@ -143,7 +143,7 @@ func addLabRows(t *table, sh labShape, runs []upRun) {
 	w := median(walls)
 	t.add(secLab, row{
 		what: fmt.Sprintf("up → Calico and workloads ready (%s, calico.yaml)", shape),
-		ours: secs(w), anchor: fmt.Sprintf("%s (issue 3 target)", secs(target)), ratio: ratio(w, target),
+		ours: secs(w), anchor: fmt.Sprintf("%s (target)", secs(target)), ratio: ratio(w, target),
 		note: runsNote(len(runs)) + "; steps (several run side by side, so they add up to more): " + stepMedians(runs) + "; QPS limits default, fast stages",
 	})
 	t.add(secLab, row{

@@ -4,15 +4,15 @@
 //	go run ./hack/bench [-runs 3 | -quick] [-restart-runs 1] [-large] [-full] [-pod-start 2s]
 //	                    [-sections lab,restart,cilium,migration]
 //
-// Sections: lab start-up (issue 3), pod_restart against the seed's loop and an operator's shell
-// (issue 6, through hack/bench/restart), cilium_install against kubernetes.core.helm (issue 4), and
-// the migration playbook with per-phase times and per-task SSH overhead (issue 8). Every figure is
+// Sections: lab start-up, pod_restart against the article's manual loop and an operator's shell
+// (through hack/bench/restart), cilium_install against kubernetes.core.helm, and
+// the migration playbook with per-phase times and per-task SSH overhead. Every figure is
 // measured in this run; what could not be measured says why. Progress goes to stderr.
 //
 // Duration: the restart section dominates. Each of its runs restarts 440 pods that take seconds to
-// start, and the seed's sequential loop alone takes ~220 × (2 pod start-ups + ~1 s), about 18 min
-// at -pod-start 2s; so that section runs each approach -restart-runs times (default 1), the seed
-// loop -seed-runs times (default 1), and the rest -runs times. The two migrations take ~5 and
+// start, and the article's manual loop alone takes ~220 × (2 pod start-ups + ~1 s), about 18 min
+// at -pod-start 2s; so that section runs each approach -restart-runs times (default 1), the manual
+// loop -manual-runs times (default 1), and the rest -runs times. The two migrations take ~5 and
 // ~10 min; one -quick run took 61 min on a 2-core machine busy with other labs. -sections picks
 // a subset.
 package main
@@ -33,26 +33,26 @@ import (
 
 // The sections, in the order the table shows them.
 const (
-	secLab       = "1. Lab start-up (issue 3)"
-	secRestart   = "2. Restarting 220 workloads (issue 6)"
-	secCilium    = "3. Installing Cilium (issue 4)"
-	secMigration = "4. Full migration over SSH (issue 8)"
+	secLab       = "1. Lab start-up"
+	secRestart   = "2. Restarting 220 workloads"
+	secCilium    = "3. Installing Cilium"
+	secMigration = "4. Full migration over SSH"
 )
 
 type options struct {
-	runs, seedRuns int
-	restartRuns    int
-	migrations     string   // comma-separated migration keys to run ("" = all)
-	load           []string // 1-minute load average when each section started
-	quick          bool
-	large, full    bool
-	podStart       time.Duration
-	sections       map[string]bool
-	repo, library  string
-	helm           string
-	out            string
-	tmp            string
-	log            io.Writer
+	runs, manualRuns int
+	restartRuns      int
+	migrations       string   // comma-separated migration keys to run ("" = all)
+	load             []string // 1-minute load average when each section started
+	quick            bool
+	large, full      bool
+	podStart         time.Duration
+	sections         map[string]bool
+	repo, library    string
+	helm             string
+	out              string
+	tmp              string
+	log              io.Writer
 }
 
 func main() {
@@ -60,10 +60,10 @@ func main() {
 	var sections string
 	flag.IntVar(&o.runs, "runs", 3, "runs per measurement (medians are printed)")
 	flag.IntVar(&o.restartRuns, "restart-runs", 1, "runs of each parallel approach in the restart section (each restarts 440 pods: minutes; -full: -runs)")
-	flag.IntVar(&o.seedRuns, "seed-runs", 1, "runs of the seed's sequential restart loop (~220 × (2 pod start-ups + ~1 s): about 18 min at -pod-start 2s)")
+	flag.IntVar(&o.manualRuns, "manual-runs", 1, "runs of the article's manual restart loop (~220 × (2 pod start-ups + ~1 s): about 18 min at -pod-start 2s)")
 	flag.BoolVar(&o.quick, "quick", false, "one run of everything (-runs 1)")
-	flag.BoolVar(&o.large, "large", false, "also bring up a 100-node lab with ~2,000 pods (issue 3)")
-	flag.BoolVar(&o.full, "full", false, "also run the seed loop with lifted QPS limits and pod_restart at its default parallelism (5)")
+	flag.BoolVar(&o.large, "large", false, "also bring up a 100-node lab with ~2,000 pods")
+	flag.BoolVar(&o.full, "full", false, "also run the manual loop with lifted QPS limits and pod_restart at its default parallelism (5)")
 	flag.DurationVar(&o.podStart, "pod-start", 2*time.Second, "pod start-up time in the restart benchmark (kwok general stages; each pod Ready after 50–150% of it)")
 	flag.StringVar(&sections, "sections", "lab,restart,cilium,migration", "sections to run")
 	flag.StringVar(&o.library, "library", "library", "directory of the built modules (make build)")
@@ -77,7 +77,7 @@ func main() {
 	if o.quick {
 		o.runs, o.restartRuns = 1, 1
 	}
-	o.seedRuns = max(1, min(o.seedRuns, o.restartRuns))
+	o.manualRuns = max(1, min(o.manualRuns, o.restartRuns))
 	o.sections = map[string]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		o.sections[strings.TrimSpace(s)] = true

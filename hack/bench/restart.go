@@ -39,7 +39,7 @@ type restartSetting struct {
 }
 
 // benchRestart runs hack/bench/restart once per QPS setting: 10 namespaces × (20 Deployments + 2
-// StatefulSets) × 2 pods, pod_restart (the built module, args file) against the seed's loop and the
+// StatefulSets) × 2 pods, pod_restart (the built module, args file) against the article's manual loop and the
 // operator's shell, identical state before every run.
 func benchRestart(ctx context.Context, o *options, t *table) error {
 	bin := filepath.Join(o.tmp, "bench-restart")
@@ -53,12 +53,12 @@ func benchRestart(ctx context.Context, o *options, t *table) error {
 		return fmt.Errorf("module %s missing (make build): %w", module, err)
 	}
 	settings := []restartSetting{
-		{"QPS limits default", false, []string{"seed", "shell", "pod_restart_p"}},
+		{"QPS limits default", false, []string{"manual", "shell", "pod_restart_p"}},
 		{"QPS limits lifted", true, []string{"shell", "pod_restart_p"}},
 	}
 	if o.full {
 		settings[0].approaches = append(settings[0].approaches, "pod_restart")
-		settings[1].approaches = append([]string{"seed"}, append(settings[1].approaches, "pod_restart")...)
+		settings[1].approaches = append([]string{"manual"}, append(settings[1].approaches, "pod_restart")...)
 	}
 	for i, s := range settings {
 		o.progress("restart: %s (%s)", s.label, strings.Join(s.approaches, ", "))
@@ -79,7 +79,7 @@ func (o *options) runRestartBench(ctx context.Context, bin, module string, s res
 	jsonPath := filepath.Join(o.tmp, fmt.Sprintf("restart-%d.json", i))
 	args := []string{
 		"-ns", "10", "-deploy", "20", "-sts", "2", "-replicas", "2", "-shell-parallelism", "10",
-		"-runs", fmt.Sprint(o.restartRuns), "-seed-runs", fmt.Sprint(o.seedRuns), "-pod-start-delay", o.podStart.String(),
+		"-runs", fmt.Sprint(o.restartRuns), "-manual-runs", fmt.Sprint(o.manualRuns), "-pod-start-delay", o.podStart.String(),
 		"-module", module, "-json", jsonPath, "-lab-name", fmt.Sprintf("bench-restart-%d", i),
 		"-approaches", strings.Join(s.approaches, ","),
 	}
@@ -106,8 +106,8 @@ func (o *options) runRestartBench(ctx context.Context, bin, module string, s res
 }
 
 var anchorNames = map[string]string{
-	"seed":  "seed loop (restart + rollout status per workload, sequential)",
-	"shell": "operator's shell (rollout restart of every workload of a namespace at once, then rollout status 10 at a time)",
+	"manual": "manual loop (restart + rollout status per workload, sequential)",
+	"shell":  "operator's shell (rollout restart of every workload of a namespace at once, then rollout status 10 at a time)",
 }
 
 // addRestartRows compares pod_restart at the shell's parallelism (10) — and with -full at its
@@ -125,7 +125,7 @@ func addRestartRows(t *table, s restartSetting, rep *restartReport) {
 		}
 		ours := rep.Approaches[oi]
 		label := fmt.Sprintf("pod_restart (parallelism %s), %s", ours.Parallelism, s.label)
-		for _, anchorName := range []string{"seed", "shell"} {
+		for _, anchorName := range []string{"manual", "shell"} {
 			ai, ok := byName[anchorName]
 			if !ok {
 				continue

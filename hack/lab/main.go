@@ -1,5 +1,5 @@
 // Command lab starts, inspects and stops the cnimigrate lab: a K3s-shaped cluster (real control
-// plane, kwok nodes, SSH node hosts) running Calico and the seed article's ML workloads.
+// plane, kwok nodes, SSH node hosts) running Calico and the migration article's ML workloads.
 //
 //	lab up     [--name N] [--servers 1] [--agents 2] [--calico manifest|operator|none]
 //	           [--no-workloads] [--no-hosts] [--workdir DIR] [--tools-dir DIR] [--port P] [--foreground]

@@ -100,7 +100,7 @@ const (
 // pod_restart: recreate workload pods so they get addresses from the new CNI.
 const (
 	RestartParallelism    = 5                      // concurrent rollouts
-	RestartTimeout        = 5 * time.Minute        // per workload; the seed's `rollout status --timeout=300s`
+	RestartTimeout        = 5 * time.Minute        // per workload; the article's `rollout status --timeout=300s`
 	RestartTotalTimeout   = time.Hour              // whole run
 	RestartPollInterval   = 100 * time.Millisecond // rollout checks read the watch cache, not the API
 	EvictionRetryInterval = 2 * time.Second        // retry an eviction refused by a PodDisruptionBudget (429)

@@ -8,9 +8,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// seedCNP is the hand-written "mlflow-enhanced-isolation" policy of the seed article
+// articleCNP is the hand-written "mlflow-enhanced-isolation" policy of the migration article
 // (part 9, "Convert existing Calico policies to Cilium format").
-const seedCNP = `
+const articleCNP = `
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata:
@@ -29,12 +29,12 @@ spec:
         protocol: TCP
 `
 
-// TestSeedMlflowIsolation compares the translation of the seed's mlflow-isolation policy with
+// TestArticleMlflowIsolation compares the translation of the article's mlflow-isolation policy with
 // the article's hand translation, over the same pods.
-func TestSeedMlflowIsolation(t *testing.T) {
+func TestArticleMlflowIsolation(t *testing.T) {
 	t.Parallel()
-	var seed CiliumPolicy
-	if err := yaml.UnmarshalStrict([]byte(seedCNP), &seed); err != nil {
+	var article CiliumPolicy
+	if err := yaml.UnmarshalStrict([]byte(articleCNP), &article); err != nil {
 		t.Fatal(err)
 	}
 	res := translateFile(t, "testdata/calico/13-mlflow-isolation.yaml")
@@ -48,7 +48,7 @@ func TestSeedMlflowIsolation(t *testing.T) {
 	}
 	pods := testPods(2000)
 	// Cilium scopes a CiliumNetworkPolicy's endpointSelector to its namespace: compare there.
-	seedSubject := ciliumSelector(t, []metav1.LabelSelector{seed.Spec.EndpointSelector})
+	articleSubject := ciliumSelector(t, []metav1.LabelSelector{article.Spec.EndpointSelector})
 	ours := ciliumSelector(t, []metav1.LabelSelector{byNamespaceName.Spec.EndpointSelector})
 	for _, p := range pods {
 		if p.ns.name != "mlflow-system" {
@@ -57,19 +57,19 @@ func TestSeedMlflowIsolation(t *testing.T) {
 			}
 			continue
 		}
-		if ciliumMatches(seedSubject, p) != ciliumMatches(ours, p) {
-			t.Fatalf("the seed and the translation disagree on which pods are protected: %+v", p)
+		if ciliumMatches(articleSubject, p) != ciliumMatches(ours, p) {
+			t.Fatalf("the article's policy and the translation disagree on which pods are protected: %+v", p)
 		}
 	}
-	seedFrom := ciliumSelector(t, seed.Spec.Ingress[0].FromEndpoints)
+	articleFrom := ciliumSelector(t, article.Spec.Ingress[0].FromEndpoints)
 	oursFrom := ciliumSelector(t, byNamespaceName.Spec.Ingress[0].FromEndpoints)
 	impostor := 0
 	labelFrom := ciliumSelector(t, byLabel.Spec.Ingress[0].FromEndpoints)
 	for _, p := range pods {
-		if ciliumMatches(seedFrom, p) != ciliumMatches(oursFrom, p) {
-			t.Fatalf("the seed and the translation disagree on who may connect: %+v", p)
+		if ciliumMatches(articleFrom, p) != ciliumMatches(oursFrom, p) {
+			t.Fatalf("the article's policy and the translation disagree on who may connect: %+v", p)
 		}
-		if p.ns.name == "impostor" && ciliumMatches(labelFrom, p) && !ciliumMatches(seedFrom, p) {
+		if p.ns.name == "impostor" && ciliumMatches(labelFrom, p) && !ciliumMatches(articleFrom, p) {
 			impostor++
 		}
 	}

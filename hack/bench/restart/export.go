@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// runsOf is how many runs an approach gets: the seed loop is the slowest by far, so it may get fewer.
+// runsOf is how many runs an approach gets: the manual loop is the slowest by far, so it may get fewer.
 func (o options) runsOf(name string) int {
-	if name == "seed" && o.seedRuns > 0 {
-		return min(o.seedRuns, o.runs)
+	if name == "manual" && o.manualRuns > 0 {
+		return min(o.manualRuns, o.runs)
 	}
 	return o.runs
 }

@@ -1,4 +1,4 @@
-// Command restart benchmarks pod_restart against the seed article's restart loop (and a careful
+// Command restart benchmarks pod_restart against the migration article's restart loop (and a careful
 // operator's parallel shell) on the lab: identical state before every run, runs interleaved,
 // medians printed with ratios. It asserts nothing.
 //
@@ -34,7 +34,7 @@ type options struct {
 	approaches                                 string
 	module                                     string
 	podStartDelay                              time.Duration // lab.Config.PodStartDelay (0: kwok's fast stages)
-	seedRuns                                   int           // runs of the seed loop (slow); 0: -runs
+	manualRuns                                 int           // runs of the manual loop (slow); 0: -runs
 	jsonPath                                   string        // also write the medians as JSON here
 	labName                                    string
 	load                                       string // /proc/loadavg when the runs began
@@ -52,10 +52,10 @@ func main() {
 	flag.IntVar(&o.parallelism, "parallelism", 5, "pod_restart parallelism (its default is 5)")
 	flag.IntVar(&o.shellParallelism, "shell-parallelism", 10, "xargs -P of the operator's shell; pod_restart also runs at this parallelism")
 	flag.BoolVar(&o.unlimitedQPS, "unlimited-qps", false, "lift the lab's control-plane client rate limits")
-	flag.StringVar(&o.approaches, "approaches", "seed,shell,pod_restart,pod_restart_p", "approaches to run (pod_restart_p: at -shell-parallelism)")
+	flag.StringVar(&o.approaches, "approaches", "manual,shell,pod_restart,pod_restart_p", "approaches to run (pod_restart_p: at -shell-parallelism)")
 	flag.StringVar(&o.module, "module", "", "pod_restart binary (default: built from ./modules/pod_restart)")
 	flag.DurationVar(&o.podStartDelay, "pod-start-delay", 0, "pods become Ready about this long after they are scheduled (kwok's general stages); 0: at once (fast stages)")
-	flag.IntVar(&o.seedRuns, "seed-runs", 0, "runs of the seed loop, the slowest approach (0: -runs)")
+	flag.IntVar(&o.manualRuns, "manual-runs", 0, "runs of the manual loop, the slowest approach (0: -runs)")
 	flag.StringVar(&o.labName, "lab-name", "bench-restart", "name of the lab this run brings up (distinct names let benchmarks run side by side)")
 	flag.StringVar(&o.jsonPath, "json", "", "also write the results (medians and every run) as JSON to this file")
 	flag.Parse()
@@ -159,8 +159,8 @@ func (o options) measureAll(ctx context.Context, r *runner, kube kubernetes.Inte
 
 func (o options) runOne(ctx context.Context, r *runner, name string) (measure, error) {
 	switch name {
-	case "seed":
-		return r.seed(ctx)
+	case "manual":
+		return r.manual(ctx)
 	case "shell":
 		return r.shell(ctx, o.shellParallelism)
 	case "pod_restart":

@@ -11,7 +11,7 @@ import (
 )
 
 var describe = map[string]string{
-	"seed":          "seed loop (restart + rollout status, one at a time)",
+	"manual":        "manual loop (restart + rollout status, one at a time)",
 	"shell":         "operator's shell (restart per ns, rollout status xargs -P)",
 	"pod_restart":   "pod_restart",
 	"pod_restart_p": "pod_restart",
@@ -19,7 +19,7 @@ var describe = map[string]string{
 
 func (o options) parallelismOf(name string) string {
 	switch name {
-	case "seed":
+	case "manual":
 		return "1"
 	case "pod_restart":
 		return fmt.Sprint(o.parallelism)
@@ -37,7 +37,7 @@ func (o options) print(w io.Writer, results map[string][]measure) {
 		o.workloads(), o.namespaces, o.deployments, o.statefulSets, o.pods())
 	fmt.Fprintf(w, "machine: %d CPU cores (%s/%s), load average %s when the runs began; lab: %d kwok nodes, %s, minReadySeconds %d, %s\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, o.load, o.nodes, o.stages(), o.minReady, qps)
-	fmt.Fprintf(w, "medians of %d runs (seed loop: %d), interleaved; identical state before each run; strategy all (restart everything)\n\n", o.runs, o.runsOf("seed"))
+	fmt.Fprintf(w, "medians of %d runs (manual loop: %d), interleaved; identical state before each run; strategy all (restart everything)\n\n", o.runs, o.runsOf("manual"))
 	base := median(results["pod_restart"])
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "approach\tparallel\twall\ttool CPU\tpeak RSS\ttool requests\tAPI server requests\twall ÷ pod_restart\ttool requests ÷ pod_restart\t")

@@ -14,11 +14,11 @@ import (
 	"github.com/cnimigrate/cnimigrate/hack/bench/internal/proctree"
 )
 
-// seedScript is migrate-pods-to-cilium.sh from the seed article (part 9), as written, with two
+// manualScript is migrate-pods-to-cilium.sh from the migration article (part 9), as written, with two
 // substitutions: NAMESPACES lists the benchmark's namespaces, and validate_connectivity, which the
 // article calls but never defines (under `set -e` the script would stop at the first call), is a
 // no-op: its connectivity checks would send traffic to the lab's fake pod IPs, which is forbidden.
-const seedScript = `#!/bin/bash
+const manualScript = `#!/bin/bash
 # migrate-pods-to-cilium.sh
 set -e
 
@@ -98,8 +98,8 @@ func (r *runner) script(ctx context.Context, name, body string) (measure, error)
 	return r.exec(ctx, exec.CommandContext(ctx, "bash", path))
 }
 
-func (r *runner) seed(ctx context.Context) (measure, error) {
-	return r.script(ctx, "seed", fmt.Sprintf(seedScript, strings.Join(r.namespaces, " ")))
+func (r *runner) manual(ctx context.Context) (measure, error) {
+	return r.script(ctx, "manual", fmt.Sprintf(manualScript, strings.Join(r.namespaces, " ")))
 }
 
 func (r *runner) shell(ctx context.Context, parallelism int) (measure, error) {

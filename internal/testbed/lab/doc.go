@@ -31,7 +31,7 @@
 // (calico.yaml, or tigera-operator.yaml + custom-resources.yaml), set up for K3s (pool
 // 10.42.0.0/16, VXLAN, no IPIP). No Calico process runs, so what calico-node, kube-controllers and
 // the operator would write (IP pool, block affinities, the operator's calico-system objects with
-// their owners and finalizers, status) is written by the lab. Workloads modelled on the seed
+// their owners and finalizers, status) is written by the lab. Workloads modelled on the migration article's
 // article's ML platform (manifests/) are deployed on top.
 //
 // Pod and Service IPs of the lab are fake: nothing may ever connect to them. Only loopback and the
