@@ -20,8 +20,12 @@ tools: ## build the lab's Kubernetes tools once into ~/.cache/cnimigrate (first 
 	@echo "[tools] ready in $$(hack/tools.sh --check)"
 
 .PHONY: build
-build: ## build every module into library/ (host, linux_amd64, linux_arm64) and print sizes
+build: ## build every module into library/ for this host, one line each (size, time)
 	@hack/build.sh
+
+.PHONY: dist
+dist: ## build every module for this host and for linux_amd64 and linux_arm64 nodes
+	@hack/build.sh --dist
 
 .PHONY: lint
 lint: deps ## gofmt, go vet, yamllint, ansible-lint

@@ -257,10 +257,7 @@ func addCiliumRows(t *table, o *options, ours, anchor *ciliumRuns, anchorErr err
 				mib(stat(or, tree)), mib(stat(ar, tree))),
 		})
 	}
-	bin := filepath.Join(o.library, "cilium_install_linux_amd64")
-	if fileSize(bin) == 0 {
-		bin = filepath.Join(o.library, "cilium_install")
-	}
+	bin := filepath.Join(o.library, "cilium_install")
 	t.add(secCilium, row{
 		what: "what the node needs: cilium_install binary vs helm CLI",
 		ours: mb(fileSize(bin)), anchor: mb(fileSize(helmBin)), ratio: ratio(float64(fileSize(bin)), float64(fileSize(helmBin))),

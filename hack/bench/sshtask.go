@@ -108,9 +108,11 @@ func moduleSizes(dir string) string {
 	var all []kv
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasSuffix(n, "_linux_amd64") {
-			all = append(all, kv{strings.TrimSuffix(n, "_linux_amd64"), fileSize(filepath.Join(dir, n))})
+		// The host's binaries (make build); make dist adds _linux_amd64/_linux_arm64 copies.
+		if e.IsDir() || strings.Contains(n, ".") || strings.HasSuffix(n, "_linux_amd64") || strings.HasSuffix(n, "_linux_arm64") {
+			continue
 		}
+		all = append(all, kv{n, fileSize(filepath.Join(dir, n))})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].size > all[j].size })
 	var parts []string
