@@ -35,7 +35,7 @@ func (o *options) taskOverhead(ctx context.Context, t *table, l *lab.Lab) error 
 	if err := os.WriteFile(book, []byte(overheadPlaybook(host, overheadTasks)), 0o644); err != nil {
 		return err
 	}
-	o.progress("per-task overhead: %d × migration_state vs %d × command: true on %s over SSH", overheadTasks, overheadTasks, host)
+	o.progress("per-task overhead: %d × migration_state and cni_node_cleanup vs %d × command: true on %s over SSH", overheadTasks, overheadTasks, host)
 	r := o.runPlaybook(ctx, playbook.Params{Dir: o.repo, Inventory: l.InventoryPath(), Playbook: book,
 		Library: []string{o.library}}, filepath.Join(o.tmp, "overhead.log"))
 	if r.err != nil {
@@ -62,8 +62,16 @@ func (o *options) taskOverhead(ctx context.Context, t *table, l *lab.Lab) error 
 			len(times["migration_state"]), host, secsList(times["migration_state"]), secsList(times["command"]),
 			secs(local), mb(fileSize(bin)), secs(ours-local)),
 	})
+	node := filepath.Join(o.library, "cni_node_cleanup")
 	t.add(secMigration, row{
-		what: "module binaries copied per task (linux/amd64)", ours: mb(fileSize(bin)) + " (migration_state)", anchor: "—", ratio: "—",
+		what: "per task over SSH, node side: cni_node_cleanup in check mode (binary module) vs ansible.builtin.command: true",
+		ours: secs(median(times["cni_node_cleanup"])), anchor: secs(anchor), ratio: ratio(median(times["cni_node_cleanup"]), anchor),
+		note: fmt.Sprintf("median of %d tasks each, interleaved with the rows above, same host; the module plans the host's Calico "+
+			"leftovers (links, routes, iptables of both backends, ipsets, files) and copies a %s binary, no Kubernetes client; all: %s",
+			len(times["cni_node_cleanup"]), mb(fileSize(node)), secsList(times["cni_node_cleanup"])),
+	})
+	t.add(secMigration, row{
+		what: "module binaries copied per task (this host's architecture)", ours: mb(fileSize(bin)) + " (migration_state)", anchor: "—", ratio: "—",
 		note: moduleSizes(o.library),
 	})
 	return nil
@@ -76,6 +84,9 @@ func overheadPlaybook(host string, n int) string {
 	for i := range n {
 		fmt.Fprintf(&b, "    - name: \"command #%d\"\n      ansible.builtin.command: \"true\"\n      changed_when: false\n", i+1)
 		fmt.Fprintf(&b, "    - name: \"migration_state #%d\"\n      migration_state:\n        state: get\n", i+1)
+		// The node-side module, as every node runs it: a plan of the host's Calico leftovers, no change.
+		fmt.Fprintf(&b, "    - name: \"cni_node_cleanup #%d\"\n      cni_node_cleanup:\n        cni_conf_dir: [/etc/cni/net.d]\n"+
+			"        cni_bin_dir: [/opt/cni/bin]\n      check_mode: true\n", i+1)
 	}
 	return b.String()
 }

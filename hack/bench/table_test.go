@@ -66,7 +66,7 @@ func TestOverheadPlaybookNames(t *testing.T) {
 	for _, task := range plays[0].Tasks {
 		names = append(names, task["name"].(string))
 	}
-	want := "warm-up,command #1,migration_state #1,command #2,migration_state #2"
+	want := "warm-up,command #1,migration_state #1,cni_node_cleanup #1,command #2,migration_state #2,cni_node_cleanup #2"
 	if plays[0].Hosts != "k3s-server-0" || strings.Join(names, ",") != want {
 		t.Errorf("hosts %q, tasks %q; want %q", plays[0].Hosts, names, want)
 	}
