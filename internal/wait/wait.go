@@ -4,6 +4,7 @@ package wait
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,13 +19,18 @@ type Condition func(ctx context.Context) (done bool, observed string, err error)
 // TimeoutError says what was awaited, for how long, and what was last seen.
 type TimeoutError struct {
 	What     string
-	Timeout  time.Duration
+	Timeout  time.Duration // how long it waited
 	Observed string
 	LastErr  error
+	// ByCaller is set when the caller's deadline ended the wait before its own timeout (this one).
+	ByCaller time.Duration
 }
 
 func (e *TimeoutError) Error() string {
 	msg := fmt.Sprintf("timed out after %s waiting for %s", e.Timeout, e.What)
+	if e.ByCaller > 0 {
+		msg = fmt.Sprintf("timed out after %s (the caller's deadline, before this wait's own %s) waiting for %s", e.Timeout, e.ByCaller, e.What)
+	}
 	if e.Observed != "" {
 		msg += ": " + e.Observed
 	}
@@ -35,11 +41,13 @@ func (e *TimeoutError) Error() string {
 }
 
 // For polls cond every interval (defaults.PollInterval when 0) until it is done, the timeout passes
-// (TimeoutError) or ctx is cancelled.
+// (TimeoutError) or ctx ends first: its deadline is a TimeoutError too, saying the caller's deadline
+// ended it (ByCaller), and a cancel an error wrapping context.Canceled.
 func For(ctx context.Context, what string, timeout, interval time.Duration, cond Condition) error {
 	if interval <= 0 {
 		interval = defaults.PollInterval
 	}
+	parent, start := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var observed string
@@ -57,10 +65,15 @@ func For(ctx context.Context, what string, timeout, interval time.Duration, cond
 		}
 		select {
 		case <-ctx.Done():
-			if ctx.Err() == context.DeadlineExceeded {
+			switch {
+			case parent.Err() == nil:
 				return &TimeoutError{What: what, Timeout: timeout, Observed: observed, LastErr: lastErr}
+			case errors.Is(parent.Err(), context.DeadlineExceeded):
+				// The caller's deadline came first: a timeout still, but not this wait's.
+				return &TimeoutError{What: what, Timeout: time.Since(start).Round(time.Millisecond), Observed: observed,
+					LastErr: lastErr, ByCaller: timeout}
 			}
-			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+			return fmt.Errorf("waiting for %s: %w", what, parent.Err())
 		case <-time.After(interval):
 		}
 	}
