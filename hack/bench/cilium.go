@@ -10,10 +10,13 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/cnimigrate/cnimigrate/internal/cilium/ciliumtest"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
 // installer is one way to install the Cilium chart: our module or kubernetes.core.helm.
@@ -208,9 +211,22 @@ func (c *ciliumBench) remove(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = runModule(ctx, c.kube, "cilium_install (remove)", nil, c.ours, path)
-	time.Sleep(time.Second) // let the garbage collector settle before the next measured run
-	return err
+	if _, err = runModule(ctx, c.kube, "cilium_install (remove)", nil, c.ours, path); err != nil {
+		return err
+	}
+	// The uninstall leaves the chart's namespace terminating; an install started before it is gone
+	// is refused (it happened to the anchor's second run): every run starts from the same state.
+	return wait.For(ctx, "namespace cilium-secrets to be gone after the uninstall", 3*time.Minute, 0,
+		func(ctx context.Context) (bool, string, error) {
+			ns, err := c.kube.CoreV1().Namespaces().Get(ctx, "cilium-secrets", metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return true, "", nil
+			}
+			if err != nil {
+				return false, "", err
+			}
+			return false, "namespace " + string(ns.Status.Phase), nil
+		})
 }
 
 func addCiliumRows(t *table, o *options, ours, anchor *ciliumRuns, anchorErr error, helmBin string) {
