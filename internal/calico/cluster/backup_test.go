@@ -206,8 +206,11 @@ func TestResumedRemovalWritesANewGeneration(t *testing.T) {
 			t.Errorf("%s: error %v, want a refusal", name, err)
 		}
 	}
-	// Interrupted while writing gen-2: the next run writes into it again.
+	// Interrupted right after making gen-2 (empty), then while writing it: the next run writes into it.
 	mustNot(t, os.Mkdir(bp.dir, 0o700))
+	if again, err := prepareBackup(dir, left, "uid-1"); err != nil || again.dir != bp.dir {
+		t.Fatalf("after an empty generation dir: plan %+v, error %v", again, err)
+	}
 	mustNot(t, os.WriteFile(filepath.Join(bp.dir, markerFile), nil, 0o600))
 	if again, err := prepareBackup(dir, left, "uid-1"); err != nil || again.dir != bp.dir {
 		t.Fatalf("after an interrupted generation: plan %+v, error %v", again, err)

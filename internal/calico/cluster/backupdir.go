@@ -111,8 +111,10 @@ func generations(dir string) (gens []*Backup, next int, err error) {
 	for i, n := range nums {
 		gd := filepath.Join(dir, fmt.Sprintf("%s%d", genPrefix, n))
 		if _, err := os.Stat(filepath.Join(gd, manifestFile)); errors.Is(err, os.ErrNotExist) {
-			if _, merr := os.Stat(filepath.Join(gd, markerFile)); merr == nil && i == len(nums)-1 {
-				return gens, n, nil // interrupted while written: continue into it
+			_, merr := os.Stat(filepath.Join(gd, markerFile))
+			entries, _ := os.ReadDir(gd)
+			if i == len(nums)-1 && (merr == nil || len(entries) == 0) {
+				return gens, n, nil // interrupted while written (or just made): continue into it
 			}
 			return nil, 0, fmt.Errorf("generation %s holds no manifest", gd)
 		}
