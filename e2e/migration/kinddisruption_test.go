@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cnimigrate/cnimigrate/internal/state"
 )
 
 // disruption follows the prober clients' output (hack/kind/echo/prober.go) through a migration:
@@ -149,16 +151,9 @@ func migrationSteps(kubectl, kubeconfig string) ([]migrationStep, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read kube-system/cnimigrate-state: %w", err)
 	}
-	type phase struct {
-		Name        string `json:"name"`
-		StartedAt   string `json:"started_at"`
-		CompletedAt string `json:"completed_at"`
-	}
 	var data map[string]string
-	var cluster []phase
-	var nodes map[string]struct {
-		Phases []phase `json:"phases"`
-	}
+	var cluster []state.Phase
+	var nodes map[string]*state.Progress
 	if err := json.Unmarshal(out, &data); err != nil {
 		return nil, fmt.Errorf("kube-system/cnimigrate-state: %w", err)
 	}
@@ -179,6 +174,9 @@ func migrationSteps(kubectl, kubeconfig string) ([]migrationStep, error) {
 		steps = append(steps, migrationStep{Name: p.Name, From: parse(p.StartedAt), To: parse(p.CompletedAt)})
 	}
 	for node, prog := range nodes {
+		if prog == nil {
+			continue
+		}
 		for _, p := range prog.Phases {
 			steps = append(steps, migrationStep{Name: "node " + node + ": " + p.Name, From: parse(p.StartedAt), To: parse(p.CompletedAt)})
 		}
