@@ -279,8 +279,9 @@ type targetFigures struct {
 	Target       string
 	Sent, Failed int
 	// Starved counts the failed requests of a client whose own control (a request to itself on
-	// loopback, no CNI involved) failed or sent nothing in the same second or the two before it
-	// (a request's lifetime): the client's node was starved of CPU then, not the datapath at fault.
+	// loopback, no CNI involved) failed, or completed fewer than half the client's rate, in the same
+	// second or the two before it (a request's lifetime): the client's node was starved of CPU then,
+	// not the datapath at fault.
 	Starved       int
 	LongestOutage int // seconds: the longest run of consecutive seconds with a failed request
 	OutageFrom    int64
@@ -300,10 +301,12 @@ func summarize(all []proberLine, from, to time.Time) disruptionReport {
 		node string
 		t    int64
 	}
+	// A client's control is fine in a second when it answered at least half the client's rate and
+	// failed none: a client that completes fewer of its loopback requests is falling behind.
 	controlOK := map[clientSec]bool{}
 	for _, l := range lines {
 		if l.Target == "control" {
-			controlOK[clientSec{l.Node, l.Time}] = l.Sent > 0 && l.Failed == 0
+			controlOK[clientSec{l.Node, l.Time}] = 2*l.Sent >= proberRate && l.Failed == 0
 		}
 	}
 	starved := func(l proberLine) bool {
@@ -409,7 +412,7 @@ func (r disruptionReport) markdown(strategy string) string {
 	fmt.Fprintf(&b, "From %s to %s (%.0f s): each prober client (one per node) sends %d requests per second to each target "+
 		"(timeout %s each). `control` is each client requesting itself on loopback: no CNI is involved, so its failures "+
 		"measure this machine's CPU starvation, and a failure of another target while its client's control also failed "+
-		"(same second or the two before) is counted as `while starved`.\n\n",
+		"or answered fewer than half its rate (same second or the two before) is counted as `while starved`.\n\n",
 		r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339), r.To.Sub(r.From).Seconds(), proberRate, proberTimeout)
 	table := func(rows []targetFigures) {
 		b.WriteString("| target | requests | failed | of them while starved | longest outage (s) | starting | seconds probed | last error |\n|---|---|---|---|---|---|---|---|\n")
@@ -443,21 +446,25 @@ func TestSummarizeFindsTheLongestOutage(t *testing.T) {
 	var lines []proberLine
 	for s := int64(1000); s < 1020; s++ {
 		failed := 0
-		if (s >= 1003 && s < 1005) || (s >= 1010 && s < 1014) { // 2 s, then 4 s of failures
+		if (s >= 1003 && s < 1005) || (s >= 1010 && s < 1014) || s == 1017 { // 2 s, 4 s, then 1 s of failures
 			failed = 3
+		}
+		control := 10
+		if s == 1016 {
+			control = 1 // a's control fell behind (fewer than half the rate answered): starved too
 		}
 		lines = append(lines,
 			proberLine{Time: s, Node: "a", Target: "service", Sent: 10, Failed: failed, LastErr: map[bool]string{true: "timeout"}[failed > 0]},
 			proberLine{Time: s, Node: "b", Target: "service", Sent: 10},
 			proberLine{Time: s, Node: "a", Target: "pod-to-pod", To: "b", Sent: 10},
 			// a's control failed at 1003 (its node starved then), b's never.
-			proberLine{Time: s, Node: "a", Target: "control", Sent: 10, Failed: map[bool]int{true: 10}[s == 1003]},
+			proberLine{Time: s, Node: "a", Target: "control", Sent: control, Failed: map[bool]int{true: 10}[s == 1003]},
 			proberLine{Time: s, Node: "b", Target: "control", Sent: 10})
 	}
 	r := summarize(lines, from, time.Unix(1020, 0))
 	svc := figure(r.Targets, "service")
-	// The failures at 1003 and 1004 fall within two seconds of a's starved control; 1010-1013 do not.
-	if svc.Sent != 400 || svc.Failed != 18 || svc.Starved != 6 || svc.LongestOutage != 4 || svc.OutageFrom != 1010 || svc.Covered != 20 || svc.LastErr != "timeout" {
+	// The failures at 1003, 1004 and 1017 fall within two seconds of a's starved control; 1010-1013 do not.
+	if svc.Sent != 400 || svc.Failed != 21 || svc.Starved != 9 || svc.LongestOutage != 4 || svc.OutageFrom != 1010 || svc.Covered != 20 || svc.LastErr != "timeout" {
 		t.Errorf("service figures: %+v", svc)
 	}
 	if p := figure(r.Targets, "pod-to-pod"); p.Sent != 200 || p.Failed != 0 || p.LongestOutage != 0 {
@@ -469,10 +476,10 @@ func TestSummarizeFindsTheLongestOutage(t *testing.T) {
 	if a := figure(r.PerNode, "pod-to-pod to b"); a.Sent != 200 {
 		t.Errorf("pod-to-pod to b: %+v", a)
 	}
-	if md := r.markdown("live"); !strings.Contains(md, "| service | 400 | 18 | 6 | 4 | +10 s | 20 | timeout |") {
+	if md := r.markdown("live"); !strings.Contains(md, "| service | 400 | 21 | 9 | 4 | +10 s | 20 | timeout |") {
 		t.Errorf("markdown:\n%s", md)
 	}
-	// Two service outages 5 s apart stay two windows, each with its client and the step it began in.
+	// Service outages 5 s and 3 s apart stay separate windows, each with its client and the step it began in.
 	r.explain([]migrationStep{
 		{Name: "install_cilium", From: time.Unix(1002, 0), To: time.Unix(1006, 0)},
 		{Name: "node b: switch", From: time.Unix(1012, 0)},
@@ -483,7 +490,7 @@ func TestSummarizeFindsTheLongestOutage(t *testing.T) {
 			svcWindows = append(svcWindows, w)
 		}
 	}
-	if len(svcWindows) != 2 || len(r.Windows) != 3 { // and a's control at 1003
+	if len(svcWindows) != 3 || len(r.Windows) != 4 { // and a's control at 1003
 		t.Fatalf("windows: %+v", r.Windows)
 	}
 	w0, w1 := svcWindows[0], svcWindows[1]

@@ -62,6 +62,11 @@ func (a *applier) run(ctx context.Context) error {
 		if err := pl.Fix.apply(ctx); err != nil {
 			return err
 		}
+		if pl.Fix.settle != nil {
+			if err := pl.Fix.settle(ctx, p.Timeout); err != nil {
+				return err
+			}
+		}
 	}
 	if err := a.waitNamespacesGone(ctx); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
+	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
 var (
@@ -29,6 +31,10 @@ const calicoNodeContainer = "calico-node"
 type autodetectFix struct {
 	Describe string
 	apply    func(ctx context.Context) error
+	// settle waits until calico-node runs with the change on every node, so that Calico's restarts
+	// are over before Cilium's agents start beside it; nil where the tigera operator rolls
+	// calico-node out on its own schedule.
+	settle func(ctx context.Context, timeout time.Duration) error
 }
 
 // calicoPool is one Calico IPPool.
@@ -104,9 +110,12 @@ func checkAutodetect(ctx context.Context, kube kubernetes.Interface, dyn dynamic
 		"set patch_calico_autodetect: true to set it (calico-node restarts)", defaults.CalicoNamespace,
 		defaults.CalicoNodeDaemonSet, defaults.CalicoAutodetectEnv, defaults.CalicoAutodetectK8s)
 	fix := &autodetectFix{
-		Describe: fmt.Sprintf("set %s=%s on DaemonSet %s/%s", defaults.CalicoAutodetectEnv, defaults.CalicoAutodetectK8s,
-			defaults.CalicoNamespace, defaults.CalicoNodeDaemonSet),
+		Describe: fmt.Sprintf("set %s=%s on DaemonSet %s/%s and wait until it has rolled out on every node",
+			defaults.CalicoAutodetectEnv, defaults.CalicoAutodetectK8s, defaults.CalicoNamespace, defaults.CalicoNodeDaemonSet),
 		apply: func(ctx context.Context) error { return patchCalicoNodeEnv(ctx, kube) },
+		settle: func(ctx context.Context, timeout time.Duration) error {
+			return waitCalicoNodeRolledOut(ctx, kube, defaults.CalicoNamespace, timeout)
+		},
 	}
 	return warn, fix, nil
 }
@@ -151,6 +160,28 @@ func patchCalicoNodeEnv(ctx context.Context, kube kubernetes.Interface) error {
 		return fmt.Errorf("patch DaemonSet %s/%s: %w", defaults.CalicoNamespace, defaults.CalicoNodeDaemonSet, err)
 	}
 	return nil
+}
+
+// waitCalicoNodeRolledOut waits until DaemonSet calico-node has rolled its current template out:
+// generation observed, and every scheduled pod updated, ready and available.
+func waitCalicoNodeRolledOut(ctx context.Context, kube kubernetes.Interface, ns string, timeout time.Duration) error {
+	what := fmt.Sprintf("DaemonSet %s/%s to roll out %s on every node (before Cilium's agents start beside it)",
+		ns, defaults.CalicoNodeDaemonSet, defaults.CalicoAutodetectEnv)
+	return wait.For(ctx, what, timeout, 0, func(ctx context.Context) (bool, string, error) {
+		ds, err := kube.AppsV1().DaemonSets(ns).Get(ctx, defaults.CalicoNodeDaemonSet, metav1.GetOptions{})
+		if err != nil {
+			return false, "", fmt.Errorf("read DaemonSet %s/%s: %w", ns, defaults.CalicoNodeDaemonSet, err)
+		}
+		st := ds.Status
+		done := st.ObservedGeneration >= ds.Generation && st.UpdatedNumberScheduled == st.DesiredNumberScheduled &&
+			st.NumberReady == st.DesiredNumberScheduled && st.NumberAvailable == st.DesiredNumberScheduled
+		msg := fmt.Sprintf("%d/%d updated, %d/%d ready", st.UpdatedNumberScheduled, st.DesiredNumberScheduled,
+			st.NumberReady, st.DesiredNumberScheduled)
+		if st.ObservedGeneration < ds.Generation {
+			msg += ", new generation not yet observed"
+		}
+		return done, msg, nil
+	})
 }
 
 func unstructuredString(obj map[string]any, path ...string) (string, bool) {
