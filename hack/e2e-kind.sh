@@ -40,6 +40,9 @@ while IFS='=' read -r k v; do export "CNIMIGRATE_$k=$v"; done <<<"$images"
 
 export CNIMIGRATE_TOOLS=$tools CNIMIGRATE_KIND=$tools/kind CNIMIGRATE_KUBECTL=$tools/kubectl
 # The kind tier runs Calico's manifest flavour (the tigera operator's images are not built here):
-# the datapath check on Calico, then both strategies, each on a fresh cluster.
+# the datapath check on Calico, then both strategies, each on a fresh cluster. E2E_KIND_RUN picks a
+# part of it while developing (a go test -run pattern, e.g. '^TestMigrationLiveManifest$').
+run=${E2E_KIND_RUN:-'^(TestKindCalicoDatapath|TestMigrationReplaceManifest|TestMigrationLiveManifest)$'}
+[[ $run == "${E2E_KIND_RUN:-}" ]] && log "E2E_KIND_RUN: only $run"
 step "e2e suite on kind" go test -count=1 -v -timeout "${E2E_KIND_TIMEOUT:-150m}" \
-	-run '^(TestKindCalicoDatapath|TestMigrationReplaceManifest|TestMigrationLiveManifest)$' ./e2e/migration/ -args --provider=kind
+	-run "$run" ./e2e/migration/ -args --provider=kind
