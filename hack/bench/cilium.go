@@ -110,7 +110,7 @@ func (c *ciliumBench) oursInstaller() installer {
 		name: "cilium_install",
 		argv: func(args string) []string { return []string{c.ours, args} },
 		install: map[string]any{"state": "present", "mode": "fresh", "chart_ref": c.chart, "kubeconfig": c.kubeconfig,
-			"wait": true, "timeout": "5m"},
+			"wait": true, "timeout": 300},
 	}
 }
 
@@ -207,7 +207,7 @@ func (c *ciliumBench) run(ctx context.Context, in installer, step string, args m
 // remove uninstalls the release with our module (not measured; both tools' releases are Helm
 // releases in the same storage) and waits until its objects are gone.
 func (c *ciliumBench) remove(ctx context.Context) error {
-	path, err := writeArgs(c.o.tmp, "remove", map[string]any{"state": "absent", "kubeconfig": c.kubeconfig, "wait": true, "timeout": "5m"})
+	path, err := writeArgs(c.o.tmp, "remove", map[string]any{"state": "absent", "kubeconfig": c.kubeconfig, "wait": true, "timeout": 300})
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ const playbookYAML = `- hosts: localhost
         kubeconfig: "{{ kubeconfig }}"
         chart_ref: "{{ chart }}"
         wait: true
-        timeout: 2m
+        timeout: 120
       register: cilium
     - name: Cilium | show the registered result
       debug:

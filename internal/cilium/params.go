@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -147,24 +146,4 @@ func parseCIDR(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR (like 10.245.0.0/16)", s)
 	}
 	return pfx.Masked(), nil
-}
-
-// ParseTimeout reads a Go duration ("5m", "90s") or plain seconds ("300"), as Ansible users write
-// kubernetes.core.helm's wait_timeout.
-func ParseTimeout(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return defaults.DefaultTimeout, nil
-	}
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 {
-			return 0, fmt.Errorf("timeout must be positive, got %q", s)
-		}
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("timeout %q is not a positive duration (like 5m, 90s or 300)", s)
-	}
-	return d, nil
 }

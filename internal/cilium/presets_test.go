@@ -141,21 +141,6 @@ func TestNormalizeDefaultsAndErrors(t *testing.T) {
 	}
 }
 
-func TestParseTimeout(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{"5m": "5m0s", "90s": "1m30s", "300": "5m0s", "": "5m0s"} {
-		d, err := ParseTimeout(in)
-		if err != nil || d.String() != want {
-			t.Errorf("ParseTimeout(%q) = %v, %v; want %s", in, d, err, want)
-		}
-	}
-	for _, bad := range []string{"soon", "-5", "0"} {
-		if _, err := ParseTimeout(bad); err == nil {
-			t.Errorf("ParseTimeout(%q) accepted", bad)
-		}
-	}
-}
-
 // The agent writes its CNI config and plugin where the nodes' runtime reads them, in every mode,
 // beside the migration's own cni values; unset, the chart's defaults stay.
 func TestPresetCNIDirs(t *testing.T) {

@@ -22,9 +22,6 @@ func runCluster(ctx context.Context, req *ansible.Request, a args) (*ansible.Res
 	if a.BackupDir == "" {
 		return nil, fmt.Errorf("backup_dir is required with scope=cluster: Calico is never removed without a backup, and restore reads it")
 	}
-	if a.Restore && a.BackupOnly {
-		return nil, fmt.Errorf("parameters are mutually exclusive: restore|backup_only")
-	}
 	if a.Timeout <= 0 {
 		return nil, fmt.Errorf("timeout must be a positive number of seconds, got %d", a.Timeout)
 	}

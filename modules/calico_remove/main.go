@@ -32,6 +32,7 @@ var spec = ansible.Spec{
 		"cni_bin_dir":       {Type: ansible.TypeList, Elements: ansible.TypePath},
 		"pool_cidrs":        {Type: ansible.TypeList, Elements: ansible.TypeStr},
 	},
+	MutuallyExclusive: [][]string{{"restore", "backup_only"}},
 	SupportsCheckMode: true,
 }
 

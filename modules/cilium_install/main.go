@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/cnimigrate/cnimigrate/internal/ansible"
 	"github.com/cnimigrate/cnimigrate/internal/cilium"
@@ -37,7 +39,7 @@ var spec = ansible.Spec{
 		"cni_bin_dir":             {Type: ansible.TypePath},
 		"patch_calico_autodetect": {Type: ansible.TypeBool, Default: false},
 		"wait":                    {Type: ansible.TypeBool, Default: false},
-		"timeout":                 {Type: ansible.TypeStr, Default: "5m", Aliases: []string{"wait_timeout"}},
+		"timeout":                 {Type: ansible.TypeInt, Default: int64(defaults.DefaultTimeout.Seconds()), Aliases: []string{"wait_timeout"}},
 		"rollback_on_failure":     {Type: ansible.TypeBool, Default: false, Aliases: []string{"atomic"}},
 		"kubeconfig":              {Type: ansible.TypePath, Aliases: []string{"kubeconfig_path"}},
 		"context":                 {Type: ansible.TypeStr, Aliases: []string{"kube_context"}},
@@ -68,7 +70,7 @@ type args struct {
 	CNIBinDir             string         `json:"cni_bin_dir"`
 	PatchCalicoAutodetect bool           `json:"patch_calico_autodetect"`
 	Wait                  bool           `json:"wait"`
-	Timeout               string         `json:"timeout"`
+	Timeout               int64          `json:"timeout"`
 	RollbackOnFailure     bool           `json:"rollback_on_failure"`
 	Kubeconfig            string         `json:"kubeconfig"`
 	Context               string         `json:"context"`
@@ -83,9 +85,8 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	}
 	// Secrets in the values (a TLS key, a password in extraEnv) never come back in the result.
 	req.AddNoLogValues(cilium.SecretStrings(a.Values, a.ValuesFiles)...)
-	timeout, err := cilium.ParseTimeout(a.Timeout)
-	if err != nil {
-		return nil, err
+	if a.Timeout <= 0 {
+		return nil, fmt.Errorf("timeout must be a positive number of seconds, got %d", a.Timeout)
 	}
 	p := cilium.Parameters{
 		State: a.State, ReleaseName: a.ReleaseName, Namespace: a.ReleaseNamespace, ChartRef: a.ChartRef,
@@ -94,7 +95,7 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 		K8sServicePort: a.K8sServicePort, KubeProxyReplacement: a.KubeProxyReplacement, Hubble: a.Hubble,
 		ServiceCIDR: a.ServiceCIDR, ClusterCIDR: a.ClusterCIDR, CNIConfDir: a.CNIConfDir, CNIBinDir: a.CNIBinDir,
 		PatchCalicoAutodetect: a.PatchCalicoAutodetect,
-		Wait:                  a.Wait, Timeout: timeout, RollbackOnFailure: a.RollbackOnFailure, Kubeconfig: a.Kubeconfig,
+		Wait:                  a.Wait, Timeout: time.Duration(a.Timeout) * time.Second, RollbackOnFailure: a.RollbackOnFailure, Kubeconfig: a.Kubeconfig,
 		Context: a.Context, CheckMode: req.CheckMode, Diff: req.Diff,
 	}
 	out, err := cilium.Run(ctx, p)

@@ -36,7 +36,8 @@ func TestBadInputFailsClearly(t *testing.T) {
 	}{
 		{"unknown mode", map[string]any{"mode": "replace"}, "value of mode must be one of: fresh, migration, finalize, got: replace"},
 		{"malformed CIDR", map[string]any{"pod_cidr": "10.245.0.0/99", "kubeconfig": kubeconfig}, "pod_cidr: \"10.245.0.0/99\" is not a CIDR"},
-		{"bad timeout", map[string]any{"timeout": "soon"}, "timeout \"soon\" is not a positive duration"},
+		{"timeout not in seconds", map[string]any{"timeout": "5m"}, "argument 'timeout' is of type <class 'str'> and we were unable to convert to int"},
+		{"zero timeout", map[string]any{"timeout": 0}, "timeout must be a positive number of seconds, got 0"},
 		{"missing kubeconfig", map[string]any{"kubeconfig": filepath.Join(dir, "nope")}, "no such file"},
 		{"unreachable API server", map[string]any{"kubeconfig": kubeconfig}, "cannot reach the Kubernetes API server https://127.0.0.1:1"},
 		{"unknown verify", map[string]any{"verify": "maybe"}, "value of verify must be one of: auto, always, never, got: maybe"},

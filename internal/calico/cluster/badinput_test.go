@@ -41,6 +41,8 @@ func TestIntegrationModuleBadInput(t *testing.T) {
 		{"bad scope", map[string]any{"scope": "everything"}, "value of scope must be one of"},
 		{"unknown option", map[string]any{"scope": "node", "colour": "blue"}, "Unsupported parameters"},
 		{"zero timeout", map[string]any{"scope": "cluster", "backup_dir": dir, "timeout": 0}, "timeout must be"},
+		{"restore and backup_only", map[string]any{"scope": "cluster", "backup_dir": dir, "restore": true, "backup_only": false},
+			"parameters are mutually exclusive: restore|backup_only"},
 	}
 	for _, c := range cases {
 		res := calicotest.Run(t, bin, c.opts)
