@@ -2,44 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/ansible/ansibletest"
 )
 
-func TestSidecarDrift(t *testing.T) {
-	doc, err := os.ReadFile("../../library/calico_policy_translate.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ansible.SidecarDrift(spec, doc) {
-		t.Error(p)
-	}
-}
-
-// run invokes the module the way Ansible does and returns its JSON result and exit code.
-func run(t *testing.T, params map[string]any) (map[string]any, int) {
-	t.Helper()
-	data, err := json.Marshal(params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	argsFile := filepath.Join(t.TempDir(), "args")
-	if err := os.WriteFile(argsFile, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	code := ansible.Run(context.Background(), []string{"calico_policy_translate", argsFile}, &out, spec, handle)
-	var res map[string]any
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not one JSON object: %v\n%s", err, out.String())
-	}
-	return res, code
+func TestSidecarMatchesSpec(t *testing.T) {
+	ansibletest.CheckSidecar(t, spec)
 }
 
 // backup makes a backup dir holding copies of corpus files.
@@ -64,7 +36,7 @@ func TestBackupToFileIdempotentWithCheckAndDiff(t *testing.T) {
 	params := map[string]any{"source": "backup", "backup_dir": dir, "dest": dest,
 		"_ansible_check_mode": true, "_ansible_diff": true}
 
-	res, code := run(t, params)
+	res, code := ansibletest.Run(t, spec, handle, params)
 	if code != 0 || res["changed"] != true || res["diff"] == nil {
 		t.Fatalf("check mode: want changed with a diff, got code %d %v", code, res)
 	}
@@ -73,7 +45,7 @@ func TestBackupToFileIdempotentWithCheckAndDiff(t *testing.T) {
 	}
 
 	params["_ansible_check_mode"] = false
-	res, code = run(t, params)
+	res, code = ansibletest.Run(t, spec, handle, params)
 	if code != 0 || res["changed"] != true {
 		t.Fatalf("first run: want changed, got code %d %v", code, res)
 	}
@@ -85,7 +57,7 @@ func TestBackupToFileIdempotentWithCheckAndDiff(t *testing.T) {
 		t.Errorf("summary = %v, want 4 policies, 4 complete, 4 objects", s)
 	}
 
-	res, code = run(t, params)
+	res, code = ansibletest.Run(t, spec, handle, params)
 	if code != 0 || res["changed"] != false || res["diff"] != nil {
 		t.Fatalf("second run: want unchanged and no diff, got code %d %v", code, res)
 	}
@@ -96,7 +68,7 @@ func TestUntranslatableFailsUnlessAllowPartial(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "cilium.yaml")
 	params := map[string]any{"source": "backup", "backup_dir": dir, "dest": dest}
 
-	res, code := run(t, params)
+	res, code := ansibletest.Run(t, spec, handle, params)
 	msg, _ := res["msg"].(string)
 	if code != 1 || res["failed"] != true || !strings.Contains(msg, "NetworkPolicy shop/prefix-match") {
 		t.Fatalf("want a failure naming the policy, got code %d %v", code, res)
@@ -110,7 +82,7 @@ func TestUntranslatableFailsUnlessAllowPartial(t *testing.T) {
 	}
 
 	params["allow_partial"] = true
-	res, code = run(t, params)
+	res, code = ansibletest.Run(t, spec, handle, params)
 	if code != 0 || res["changed"] != true || res["warnings"] == nil {
 		t.Fatalf("allow_partial: want changed with a warning, got code %d %v", code, res)
 	}
@@ -120,7 +92,7 @@ func TestUntranslatableFailsUnlessAllowPartial(t *testing.T) {
 }
 
 func TestBackupSourceNeedsBackupDir(t *testing.T) {
-	res, code := run(t, map[string]any{"source": "backup"})
+	res, code := ansibletest.Run(t, spec, handle, map[string]any{"source": "backup"})
 	if code != 1 || !strings.Contains(res["msg"].(string), "backup_dir") {
 		t.Fatalf("want a failure naming backup_dir, got code %d %v", code, res)
 	}

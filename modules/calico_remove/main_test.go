@@ -1,19 +1,12 @@
 package main
 
 import (
-	"os"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/ansible/ansibletest"
 )
 
 func TestSidecarMatchesSpec(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../../library/calico_remove.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, problem := range ansible.SidecarDrift(spec, data) {
-		t.Error(problem)
-	}
+	ansibletest.CheckSidecar(t, spec)
 }

@@ -1,25 +1,17 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/ansible/ansibletest"
 )
 
 func TestSidecarMatchesSpec(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "library", "cilium_install.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if drift := ansible.SidecarDrift(spec, doc); len(drift) > 0 {
-		t.Errorf("library/cilium_install.yml disagrees with the Go spec:\n%s", strings.Join(drift, "\n"))
-	}
+	ansibletest.CheckSidecar(t, spec)
 }
 
 // Bad input fails with a clear message and touches no cluster (the kubeconfig points nowhere).
@@ -46,7 +38,7 @@ func TestBadInputFailsClearly(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := runModule(t, tc.args)
+			res, _ := ansibletest.Run(t, spec, handle, tc.args)
 			if res["failed"] != true || !strings.Contains(res["msg"].(string), tc.want) {
 				t.Errorf("result %v; want failure with %q", res, tc.want)
 			}
@@ -64,22 +56,6 @@ users: [{name: u, user: {token: t}}]
 contexts: [{name: c, context: {cluster: c, user: u}}]
 current-context: c
 `
-
-func runModule(t *testing.T, args map[string]any) map[string]any {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "args")
-	b, _ := json.Marshal(args)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout bytes.Buffer
-	ansible.Run(context.Background(), []string{"cilium_install", path}, &stdout, spec, handle)
-	var res map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not one JSON object: %v\n%s", err, stdout.String())
-	}
-	return res
-}
 
 // Helm values can hold secrets (a TLS key, a password in extraEnv). Neither the values nor a
 // kubeconfig pasted where its path belongs may come back in what Ansible prints at -v and records
@@ -106,7 +82,7 @@ func TestSecretsNeverEchoed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := runModule(t, tc.args)
+			res, _ := ansibletest.Run(t, spec, handle, tc.args)
 			if res["failed"] != true {
 				t.Fatalf("want a failure (nothing to reach), got %v", res)
 			}

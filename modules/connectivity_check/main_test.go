@@ -1,46 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/ansible/ansibletest"
 )
 
-func TestSidecarDrift(t *testing.T) {
-	doc, err := os.ReadFile("../../library/connectivity_check.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ansible.SidecarDrift(spec, doc) {
-		t.Error(p)
-	}
-}
-
-// run invokes the module as Ansible does, with an args file, and returns its JSON result.
-func run(t *testing.T, args map[string]any) map[string]any {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "args")
-	b, err := json.Marshal(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	ansible.Run(context.Background(), []string{"connectivity_check", path}, &out, spec, handle)
-	var res map[string]any
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("module printed %q: %v", out.String(), err)
-	}
-	return res
+func TestSidecarMatchesSpec(t *testing.T) {
+	ansibletest.CheckSidecar(t, spec)
 }
 
 func TestBadInputFailsWithAnsibleSentences(t *testing.T) {
@@ -59,7 +28,7 @@ func TestBadInputFailsWithAnsibleSentences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := run(t, tt.args)
+			res, _ := ansibletest.Run(t, spec, handle, tt.args)
 			if res["failed"] != true || !strings.Contains(fmt.Sprint(res["msg"]), tt.want) {
 				t.Errorf("result %v, want failed with %q", res, tt.want)
 			}

@@ -1,25 +1,17 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/ansible/ansibletest"
 )
 
 func TestSidecarMatchesSpec(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "library", "k3s_config_info.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if drift := ansible.SidecarDrift(spec, doc); len(drift) > 0 {
-		t.Errorf("library/k3s_config_info.yml disagrees with the Go spec:\n%s", strings.Join(drift, "\n"))
-	}
+	ansibletest.CheckSidecar(t, spec)
 }
 
 // What Ansible prints at -v and callback plugins record: the watched flags with their files, never
@@ -38,7 +30,7 @@ func TestReportsFlagsNotSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res := runModule(t, map[string]any{"config_file": config, "unit_files": []string{unit}})
+	res, _ := ansibletest.Run(t, spec, handle, map[string]any{"config_file": config, "unit_files": []string{unit}})
 	if res["failed"] != false || res["changed"] != false {
 		t.Fatalf("want ok, unchanged: %v", res)
 	}
@@ -61,7 +53,7 @@ func TestReportsFlagsNotSecrets(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(config+".d", "10.yaml"), []byte("disable-kube-proxy: maybe\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res = runModule(t, map[string]any{"config_file": config, "unit_files": []string{unit}})
+	res, _ = ansibletest.Run(t, spec, handle, map[string]any{"config_file": config, "unit_files": []string{unit}})
 	if res["failed"] != true || !strings.Contains(res["msg"].(string), "10.yaml") {
 		t.Fatalf("want a failure naming the drop-in: %v", res)
 	}
@@ -76,20 +68,4 @@ func assertNoSecret(t *testing.T, res map[string]any) {
 			t.Errorf("%s is in the result: %s", s, b)
 		}
 	}
-}
-
-func runModule(t *testing.T, args map[string]any) map[string]any {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "args")
-	b, _ := json.Marshal(args)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout bytes.Buffer
-	ansible.Run(context.Background(), []string{"k3s_config_info", path}, &stdout, spec, handle)
-	var res map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not one JSON object: %v\n%s", err, stdout.String())
-	}
-	return res
 }

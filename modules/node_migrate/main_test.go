@@ -1,21 +1,14 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/ansible/ansibletest"
 )
 
-func TestSidecarDrift(t *testing.T) {
-	doc, err := os.ReadFile("../../library/node_migrate.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ansible.SidecarDrift(spec, doc) {
-		t.Error(p)
-	}
+func TestSidecarMatchesSpec(t *testing.T) {
+	ansibletest.CheckSidecar(t, spec)
 }
 
 func TestArgsValidate(t *testing.T) {

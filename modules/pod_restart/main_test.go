@@ -1,25 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/ansible/ansibletest"
 )
 
 func TestSidecarMatchesSpec(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "library", "pod_restart.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if drift := ansible.SidecarDrift(spec, doc); len(drift) > 0 {
-		t.Errorf("library/pod_restart.yml disagrees with the Go spec:\n%s", strings.Join(drift, "\n"))
-	}
+	ansibletest.CheckSidecar(t, spec)
 }
 
 // Bad input fails with a clear message before any cluster is contacted (the kubeconfig points nowhere).
@@ -39,7 +29,7 @@ func TestBadInputFailsBeforeTouchingTheCluster(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.args["kubeconfig"] = filepath.Join(t.TempDir(), "missing")
-			out := runModule(t, tc.args)
+			out, _ := ansibletest.Run(t, spec, run, tc.args)
 			if out["failed"] != true || !strings.Contains(out["msg"].(string), tc.want) {
 				t.Fatalf("want failure mentioning %q, got %v", tc.want, out)
 			}
@@ -48,20 +38,4 @@ func TestBadInputFailsBeforeTouchingTheCluster(t *testing.T) {
 			}
 		})
 	}
-}
-
-func runModule(t *testing.T, args map[string]any) map[string]any {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "args")
-	b, _ := json.Marshal(args)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout bytes.Buffer
-	ansible.Run(context.Background(), []string{"pod_restart", path}, &stdout, spec, run)
-	var out map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("module output is not one JSON object: %v\n%s", err, stdout.String())
-	}
-	return out
 }
