@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 )
 
 // fixture is the test-only module built alongside the real ones.
@@ -55,19 +57,22 @@ func discoverModules(root string) (mods []string, notes []string, err error) {
 	return mods, notes, nil
 }
 
-// buildModules builds every module (and the fixture) into lib the way `make build` does, and copies
-// their sidecars next to them. It returns the sidecar path of each module.
-func buildModules(ctx context.Context, root, lib string, mods []string, log io.Writer) (map[string]string, error) {
+// buildModules puts every module (as make build left it in library/, checked current) and the
+// fixture (built here: it is not a product module) into lib, each beside its sidecar. It returns
+// the sidecar path of each module.
+func buildModules(ctx context.Context, t *testing.T, root, lib string, mods []string, log io.Writer) (map[string]string, error) {
 	if err := os.MkdirAll(lib, 0o755); err != nil {
 		return nil, err
 	}
-	pkgs := []string{"./e2e/ansible/testdata/" + fixture}
+	built := library.Dir(t, mods...)
 	sidecars := map[string]string{fixture: filepath.Join(root, "e2e", "ansible", "testdata", fixture, fixture+".yml")}
 	for _, m := range mods {
-		pkgs = append(pkgs, "./modules/"+m)
 		sidecars[m] = filepath.Join(root, "library", m+".yml")
+		if err := os.Symlink(filepath.Join(built, m), filepath.Join(lib, m)); err != nil {
+			return nil, err
+		}
 	}
-	argv := append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", lib + "/"}, pkgs...)
+	argv := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(lib, fixture), "./e2e/ansible/testdata/" + fixture}
 	cmd := exec.CommandContext(ctx, "go", argv...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, log, log
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -81,9 +86,6 @@ func buildModules(ctx context.Context, root, lib string, mods []string, log io.W
 		}
 		if err := os.WriteFile(filepath.Join(lib, m+".yml"), b, 0o644); err != nil {
 			return nil, err
-		}
-		if _, err := os.Stat(filepath.Join(lib, m)); err != nil {
-			return nil, fmt.Errorf("module %s was not built: %w", m, err)
 		}
 	}
 	return sidecars, nil

@@ -44,7 +44,7 @@ func TestIntegrationModulesOverSSH(t *testing.T) {
 	t.Logf("modules under test: %v (plus the %s fixture)", mods, fixture)
 	lib := filepath.Join(t.TempDir(), "library")
 	var buildLog bytes.Buffer
-	sidecars, err := buildModules(ctx, root, lib, mods, &buildLog)
+	sidecars, err := buildModules(ctx, t, root, lib, mods, &buildLog)
 	if err != nil {
 		t.Fatalf("build modules: %v\n%s", err, buildLog.String())
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
+
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 )
 
 var providerFlag = flag.String("provider", "lab",
@@ -38,11 +40,5 @@ func repoRoot(t *testing.T) string {
 // requireModules fails (not skips) when the module binaries were not built: `make test` builds them.
 func requireModules(t *testing.T) string {
 	t.Helper()
-	lib := filepath.Join(repoRoot(t), "library")
-	for _, m := range []string{"cilium_install", "calico_remove", "pod_restart", "connectivity_check", "migration_state", "k3s_config_info"} {
-		if _, err := os.Stat(filepath.Join(lib, m)); err != nil {
-			t.Fatalf("module binary library/%s is missing: run `make build` first (%v)", m, err)
-		}
-	}
-	return lib
+	return library.Dir(t)
 }

@@ -3,16 +3,15 @@ package preflight
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/lab/labtest"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
@@ -51,7 +50,7 @@ func TestIntegrationPreflight(t *testing.T) {
 	l := labtest.Start(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	r := &runner{t: t, lab: l, root: repoRoot(t), lib: buildModules(ctx, t), dir: t.TempDir()}
+	r := &runner{t: t, lab: l, root: repoRoot(t), lib: library.Dir(t, modules...), dir: t.TempDir()}
 	if err := os.WriteFile(filepath.Join(r.dir, "preflight.yml"), []byte(preflightPlaybook), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -95,27 +94,6 @@ func repoRoot(t *testing.T) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}
-
-// buildModules builds the playbook's modules into a temp library, as make build does.
-func buildModules(ctx context.Context, t *testing.T) string {
-	t.Helper()
-	root, lib := repoRoot(t), filepath.Join(t.TempDir(), "library")
-	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", lib + "/"}
-	for _, m := range modules {
-		if _, err := os.Stat(filepath.Join(root, "modules", m)); err == nil {
-			args = append(args, "./modules/"+m)
-		}
-	}
-	if err := os.MkdirAll(lib, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return lib
 }
 
 // stage writes files on a node host for one case (path on the node → content; "" removes the

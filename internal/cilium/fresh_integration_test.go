@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -16,6 +15,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/cnimigrate/cnimigrate/internal/testbed/lab"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 )
 
 // A plain install on a K3s cluster without another CNI, driven the way users drive it: through
@@ -125,18 +125,7 @@ const playbookYAML = `- hosts: localhost
 func newPlaybook(t *testing.T, l *testLab) *playbook {
 	t.Helper()
 	dir := t.TempDir()
-	lib := filepath.Join(dir, "library")
-	must(t, os.MkdirAll(lib, 0o755))
-	_, self, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(self), "..", "..")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(lib, "cilium_install"), "./modules/cilium_install")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the module: %v\n%s", err, out)
-	}
-	doc, err := os.ReadFile(filepath.Join(root, "library", "cilium_install.yml"))
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(lib, "cilium_install.yml"), doc, 0o644))
+	lib := library.Dir(t, "cilium_install") // the binary and its sidecar, as make build left them
 	must(t, os.WriteFile(filepath.Join(dir, "play.yml"), []byte(playbookYAML), 0o644))
 	vars, _ := json.Marshal(map[string]string{"kubeconfig": l.kubeconfig, "chart": realChart(t)})
 	must(t, os.WriteFile(filepath.Join(dir, "vars.json"), vars, 0o644))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 	"github.com/cnimigrate/cnimigrate/internal/restart"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 	"github.com/cnimigrate/cnimigrate/internal/wait"
 )
 
@@ -194,11 +195,7 @@ func ptr[T any](v T) *T { return &v }
 
 // testBinaryCheckMode runs the module binary as Ansible does, in check mode with --diff.
 func testBinaryCheckMode(ctx context.Context, t *testing.T, e *env) {
-	bin := filepath.Join(t.TempDir(), "pod_restart")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cnimigrate/cnimigrate/modules/pod_restart")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := library.Binary(t, "pod_restart")
 	args, _ := json.Marshal(map[string]any{"namespaces": []string{"rt-kinds"}, "strategy": "all",
 		"kubeconfig": e.lab.Kubeconfig(), "_ansible_check_mode": true, "_ansible_diff": true})
 	argsFile := filepath.Join(t.TempDir(), "args")

@@ -1,54 +1,73 @@
 // Package calicotest runs the calico_remove module the way Ansible does, for the integration
-// tests of package calico's sub-packages: it builds the binary once per test process, writes the
-// task's options to an args file and parses the one JSON object the module prints.
+// tests of package calico's sub-packages: it takes the binary make build left in library/, writes
+// the task's options to an args file and parses the one JSON object the module prints.
 package calicotest
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 )
 
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildOut  []byte
+	copyOnce sync.Once
+	binPath  string
+	copyErr  error
 )
 
-// Module builds modules/calico_remove (once per test process) and returns the binary's path. The
-// binary lives in one world-readable dir under the temp dir, shared by test processes: each build
-// goes to a temp file renamed over the binary, so a process still running the old one is unharmed
-// and at most one binary is ever left behind.
+// Module returns a copy of library/calico_remove (as make build left it, checked current) in one
+// world-readable dir under the temp dir, shared by test processes, so that a module run as another
+// user can execute it. Each process copies to a temp file renamed over the binary: a process still
+// running the old one is unharmed and at most one binary is ever left behind.
 func Module(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	src := library.Binary(t, "calico_remove")
+	copyOnce.Do(func() {
 		dir := filepath.Join(os.TempDir(), "cnimigrate-calico_remove-bin")
-		if buildErr = os.MkdirAll(dir, 0o755); buildErr != nil {
+		if copyErr = os.MkdirAll(dir, 0o755); copyErr != nil {
 			return
 		}
-		if buildErr = os.Chmod(dir, 0o755); buildErr != nil {
+		if copyErr = os.Chmod(dir, 0o755); copyErr != nil {
 			return
 		}
 		binPath = filepath.Join(dir, "calico_remove")
-		tmp := fmt.Sprintf("%s.build-%d", binPath, os.Getpid())
-		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "github.com/cnimigrate/cnimigrate/modules/calico_remove")
-		if buildOut, buildErr = cmd.CombinedOutput(); buildErr != nil {
+		tmp := fmt.Sprintf("%s.copy-%d", binPath, os.Getpid())
+		if copyErr = copyFile(src, tmp); copyErr != nil {
 			_ = os.Remove(tmp)
 			return
 		}
-		buildErr = os.Rename(tmp, binPath)
+		copyErr = os.Rename(tmp, binPath)
 	})
-	if buildErr != nil {
-		t.Fatalf("build calico_remove: %v\n%s", buildErr, buildOut)
+	if copyErr != nil {
+		t.Fatalf("copy calico_remove for the tests: %v", copyErr)
 	}
 	return binPath
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // Result is a module's JSON result.
