@@ -122,6 +122,15 @@ func realContainers(obj map[string]any, image string) error {
 // proberNamespace holds the disruption prober: a Service with two replicas on different nodes
 // under a PodDisruptionBudget, and one client per node (a DaemonSet: the live strategy moves
 // DaemonSet pods last, so a client keeps probing while its node moves).
+//
+// The echo pods and the clients request CPU, as a production Service does: without requests they
+// were BestEffort pods like Cilium's agents (the chart sets no resources), and when the three
+// agents compiled their BPF programs at once on this machine's two cores, the echo pods starved
+// beside them. Their readiness probe (1 s period) tolerates 10 s of failures before it takes a
+// replica out: starved kubelets had marked both replicas unready at once, which the Service
+// answers with "connection refused". A replica whose datapath really breaks stays in the Service
+// longer this way, so the measurement gets stricter, not looser; a drained replica still leaves
+// the Service at once (terminating endpoints are not ready).
 const proberNamespace = "cnimigrate-prober"
 
 // The prober's rate per client and target (one client per node: 3 nodes send 12 requests per
@@ -203,9 +212,13 @@ spec:
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
         ports:
         - {containerPort: 8080, name: http}
+        resources:
+          requests: {cpu: 100m}
         readinessProbe:
           httpGet: {path: /healthz, port: 8080}
           periodSeconds: 1
+          timeoutSeconds: 2
+          failureThreshold: 10
 ---
 apiVersion: apps/v1
 kind: DaemonSet
@@ -226,6 +239,8 @@ spec:
         image: IMAGE
         imagePullPolicy: Never
         args: [prober, --rate=RATE, --service=prober-echo, --pods=app=prober-echo, --port=8080, --timeout=TIMEOUT]
+        resources:
+          requests: {cpu: 50m}
         env:
         - name: NODE_NAME
           valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
