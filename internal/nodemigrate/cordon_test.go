@@ -28,8 +28,8 @@ func steps(t *testing.T, cs *fake.Clientset, name string, check bool, states ...
 	for _, st := range states {
 		var err error
 		p := Parameters{Node: name, State: st, BarePods: BareSkip, Cordons: state.Cordons{ConfigMaps: cs.CoreV1(),
-			Namespace: defaults.MigrationStateNamespace, Name: defaults.MigrationStateConfigMap}}
-		if res, err = Run(context.Background(), cs, p, check); err != nil {
+			Namespace: defaults.MigrationStateNamespace, Name: defaults.MigrationStateConfigMap}, CheckMode: check}
+		if res, err = Run(context.Background(), cs, p); err != nil {
 			t.Fatalf("%s %s: %v", st, name, err)
 		}
 	}

@@ -41,7 +41,7 @@ func TestDrainRetriesTransientEvictionErrors(t *testing.T) {
 		apierrors.NewInternalError(errors.New("etcdserver: leader changed")),
 		apierrors.NewServerTimeout(pods, "create", 1))
 	p := Parameters{Node: "agent-1", State: Drained, Timeout: 30 * time.Second, RetryInitial: 10 * time.Millisecond}
-	res, err := Run(context.Background(), cs, p, false)
+	res, err := Run(context.Background(), cs, p)
 	if err != nil {
 		t.Fatalf("drain failed on transient API errors: %v", err)
 	}
@@ -58,7 +58,7 @@ func TestDrainGivesUpOnAPersistentErrorAtItsTimeoutNamingThePod(t *testing.T) {
 	cs := cluster(t, node("agent-1"), pod("jupyter", "web", "agent-1", "ReplicaSet"))
 	failEvictions(cs, 1<<20, apierrors.NewInternalError(errors.New("etcdserver: leader changed")))
 	p := Parameters{Node: "agent-1", State: Drained, Timeout: 2 * time.Second, RetryInitial: 10 * time.Millisecond}
-	_, err := Run(context.Background(), cs, p, false)
+	_, err := Run(context.Background(), cs, p)
 	if err == nil {
 		t.Fatal("drain succeeded although every eviction failed")
 	}
@@ -73,7 +73,7 @@ func TestDrainStopsAtOnceOnAnErrorRetryingCannotFix(t *testing.T) {
 	t.Parallel()
 	cs := cluster(t, node("agent-1"), pod("jupyter", "web", "agent-1", "ReplicaSet"))
 	calls := failEvictions(cs, 1<<20, apierrors.NewForbidden(pods, "web", errors.New("RBAC: no evictions")))
-	_, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, Timeout: 30 * time.Second}, false)
+	_, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, Timeout: 30 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "evict pod jupyter/web") || !strings.Contains(err.Error(), "forbidden") {
 		t.Fatalf("err = %v, want the forbidden eviction named", err)
 	}
@@ -89,7 +89,7 @@ func TestDrainBacksOffWhileAPDBRefuses(t *testing.T) {
 	cs := cluster(t, node("agent-1"), pod("mlflow-system", "mlflow", "agent-1", "StatefulSet"),
 		pdb("mlflow-system", "mlflow-pdb", "mlflow"))
 	calls := failEvictions(cs, 0)
-	_, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, Timeout: 4 * time.Second}, false)
+	_, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, Timeout: 4 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "mlflow-system/mlflow blocked by PodDisruptionBudget mlflow-system/mlflow-pdb") {
 		t.Fatalf("err = %v, want a timeout naming the pod and its PDB", err)
 	}

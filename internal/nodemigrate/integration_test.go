@@ -35,7 +35,7 @@ func TestIntegrationNodeStepsOnTheLab(t *testing.T) {
 	const node = "k3s-agent-0"
 	step := func(state string, check bool) *Result {
 		t.Helper()
-		res, err := Run(ctx, kube, Parameters{Node: node, State: state, BarePods: BareSkip, Timeout: 2 * time.Minute}, check)
+		res, err := Run(ctx, kube, Parameters{Node: node, State: state, BarePods: BareSkip, Timeout: 2 * time.Minute, CheckMode: check})
 		if err != nil {
 			t.Fatalf("%s (check=%v): %v", state, check, err)
 		}
@@ -102,7 +102,7 @@ func TestIntegrationDrainBlockedByPDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitReady(t, c.Kube, "default", "app=guarded", 1)
-	res, err := Run(ctx, c.Kube, Parameters{Node: node, State: Drained, Timeout: 5 * time.Second}, false)
+	res, err := Run(ctx, c.Kube, Parameters{Node: node, State: Drained, Timeout: 5 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "default/guarded-pdb") {
 		t.Fatalf("err = %v, want a timeout naming default/guarded-pdb", err)
 	}

@@ -47,6 +47,7 @@ type Parameters struct {
 	// RetryInitial and RetryMax pace the drain's retries of an eviction a PodDisruptionBudget or a
 	// transient API error refused: the wait doubles from RetryInitial up to RetryMax.
 	RetryInitial, RetryMax time.Duration
+	CheckMode              bool // plan only: change nothing, report what would change
 }
 
 func (p *Parameters) setDefaults() {
@@ -119,9 +120,10 @@ type AgentPod struct {
 // Changed reports whether the plan was not empty.
 func (r *Result) Changed() bool { return len(r.Plan) > 0 }
 
-// Run brings the node to p.State. With checkOnly it only plans. On failure the returned Result
+// Run brings the node to p.State. With p.CheckMode it only plans. On failure the returned Result
 // still says what was done.
-func Run(ctx context.Context, kube kubernetes.Interface, p Parameters, checkOnly bool) (*Result, error) {
+func Run(ctx context.Context, kube kubernetes.Interface, p Parameters) (*Result, error) {
+	checkOnly := p.CheckMode
 	p.setDefaults()
 	node, err := getNode(ctx, kube, p.Node)
 	if err != nil {

@@ -29,7 +29,7 @@ func TestDrainEvictsWhatMovesAndLeavesTheRest(t *testing.T) {
 		_ = cs.Tracker().Add(p)
 	}
 	p := Parameters{Node: "agent-1", State: Drained, Timeout: 10 * time.Second}
-	res, err := Run(context.Background(), cs, p, false)
+	res, err := Run(context.Background(), cs, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestDrainEvictsWhatMovesAndLeavesTheRest(t *testing.T) {
 	if !podExists(t, cs, "jupyter", "elsewhere") || !podExists(t, cs, "kube-system", "calico-node-a") {
 		t.Fatal("pods that must stay were removed")
 	}
-	again, err := Run(context.Background(), cs, p, false)
+	again, err := Run(context.Background(), cs, p)
 	if err != nil || again.Changed() {
 		t.Fatalf("second drain: changed=%v plan=%v err=%v, want no change", again.Changed(), again.Plan, err)
 	}
@@ -56,7 +56,7 @@ func TestDrainCheckModeChangesNothing(t *testing.T) {
 	for _, p := range agentNodePods() {
 		_ = cs.Tracker().Add(p)
 	}
-	res, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained}, true)
+	res, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, CheckMode: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestDrainBarePods(t *testing.T) {
 	} {
 		t.Run(c.bare, func(t *testing.T) {
 			cs := cluster(t, node("agent-1"), pod("argo", "lonely", "agent-1", ""))
-			res, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, BarePods: c.bare}, false)
+			res, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, BarePods: c.bare})
 			if (err != nil) != (c.wantErr != "") || (err != nil && !strings.Contains(err.Error(), c.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, c.wantErr)
 			}
@@ -104,7 +104,7 @@ func TestDrainBarePods(t *testing.T) {
 func TestDrainNamesTheBlockingPDB(t *testing.T) {
 	cs := cluster(t, node("agent-1"), pod("mlflow-system", "mlflow", "agent-1", "StatefulSet"),
 		pod("jupyter", "web", "agent-1", "ReplicaSet"), pdb("mlflow-system", "mlflow-pdb", "mlflow"))
-	res, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, Timeout: time.Second}, false)
+	res, err := Run(context.Background(), cs, Parameters{Node: "agent-1", State: Drained, Timeout: time.Second})
 	if err == nil || !strings.Contains(err.Error(), "mlflow-system/mlflow-pdb") {
 		t.Fatalf("err = %v, want a timeout naming the PDB", err)
 	}
@@ -130,10 +130,10 @@ func TestCordonLabelUncordon(t *testing.T) {
 		{Uncordoned, ""},
 	}
 	for i, s := range steps {
-		if res, err := Run(ctx, cs, Parameters{Node: "agent-1", State: s.state}, true); err != nil || strings.Join(res.Plan, "") != s.wantPlan {
+		if res, err := Run(ctx, cs, Parameters{Node: "agent-1", State: s.state, CheckMode: true}); err != nil || strings.Join(res.Plan, "") != s.wantPlan {
 			t.Fatalf("step %d %s check mode: plan %v err %v, want %q", i, s.state, res.Plan, err, s.wantPlan)
 		}
-		res, err := Run(ctx, cs, Parameters{Node: "agent-1", State: s.state}, false)
+		res, err := Run(ctx, cs, Parameters{Node: "agent-1", State: s.state})
 		if err != nil || strings.Join(res.Plan, "") != s.wantPlan {
 			t.Fatalf("step %d %s: plan %v err %v, want %q", i, s.state, res.Plan, err, s.wantPlan)
 		}
@@ -152,7 +152,7 @@ func TestAgentRestarted(t *testing.T) {
 	}))
 	replaceAgentOnDelete(t, cs)
 	p := Parameters{Node: "agent-1", State: AgentRestarted, Timeout: 5 * time.Second}
-	res, err := Run(context.Background(), cs, p, false)
+	res, err := Run(context.Background(), cs, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestAgentRestarted(t *testing.T) {
 	if !podExists(t, cs, "kube-system", "cilium-a2") {
 		t.Fatal("the agent on another node was restarted")
 	}
-	again, err := Run(context.Background(), cs, p, false)
+	again, err := Run(context.Background(), cs, p)
 	if err != nil || again.Changed() {
 		t.Fatalf("second restart: plan %v err %v, want no change", again.Plan, err)
 	}
@@ -179,7 +179,7 @@ func TestRunRefusals(t *testing.T) {
 		{Parameters{Node: "agent-1", State: "rebooted"}, "must be one of"},
 	}
 	for _, c := range cases {
-		_, err := Run(context.Background(), cs, c.p, false)
+		_, err := Run(context.Background(), cs, c.p)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err = %v, want %q", c.p, err, c.want)
 		}

@@ -46,7 +46,7 @@ func TestIntegrationTranslationAcceptedByAPIServer(t *testing.T) {
 	}
 	installCiliumCRDs(ctx, t, l, clients)
 
-	p := Params{Source: SourceCluster, Dest: filepath.Join(t.TempDir(), "cilium.yaml"), Apply: true}
+	p := Parameters{Source: SourceCluster, Dest: filepath.Join(t.TempDir(), "cilium.yaml"), Apply: true}
 	plan, err := NewPlan(ctx, p, clients.Dynamic)
 	if err != nil {
 		t.Fatal(err)

@@ -21,8 +21,8 @@ const (
 	SourceBackup  = "backup"
 )
 
-// Params are the options of a translation run (the module's options).
-type Params struct {
+// Parameters are the options of a translation run (the module's options).
+type Parameters struct {
 	Source       string   // SourceCluster or SourceBackup
 	BackupDir    string   // with SourceBackup
 	Dest         string   // file to write the YAML to; "" writes nothing
@@ -33,11 +33,11 @@ type Params struct {
 }
 
 // NeedsCluster reports whether the run talks to the Kubernetes API.
-func (p Params) NeedsCluster() bool { return p.Source == SourceCluster || p.Apply }
+func (p Parameters) NeedsCluster() bool { return p.Source == SourceCluster || p.Apply }
 
 // Plan is everything a run would do, computed without changing anything.
 type Plan struct {
-	Params      Params
+	Parameters  Parameters
 	Result      *Result
 	YAML        []byte
 	DestBefore  []byte // the file's current content (nil when absent)
@@ -49,7 +49,7 @@ type Plan struct {
 
 // NewPlan reads the policies, translates and renders them, and compares the result with the
 // dest file and (with Apply) the cluster. dyn may be nil when the run needs no cluster.
-func NewPlan(ctx context.Context, p Params, dyn dynamic.Interface) (*Plan, error) {
+func NewPlan(ctx context.Context, p Parameters, dyn dynamic.Interface) (*Plan, error) {
 	cidrs, err := parseClusterCIDRs(p.ClusterCIDRs)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func NewPlan(ctx context.Context, p Params, dyn dynamic.Interface) (*Plan, error
 		return nil, err
 	}
 	in.Namespaces = p.Namespaces
-	pl := &Plan{Params: p}
+	pl := &Plan{Parameters: p}
 	if dyn != nil {
 		nodes, err := NodeAddresses(ctx, dyn)
 		if err != nil {
@@ -111,14 +111,14 @@ func parseClusterCIDRs(ss []string) ([]netip.Prefix, error) {
 }
 
 func (pl *Plan) planDest() error {
-	if pl.Params.Dest == "" {
+	if pl.Parameters.Dest == "" {
 		return nil
 	}
-	info, err := os.Stat(filepath.Dir(pl.Params.Dest))
+	info, err := os.Stat(filepath.Dir(pl.Parameters.Dest))
 	if err != nil || !info.IsDir() {
-		return fmt.Errorf("dest %s: directory %s does not exist", pl.Params.Dest, filepath.Dir(pl.Params.Dest))
+		return fmt.Errorf("dest %s: directory %s does not exist", pl.Parameters.Dest, filepath.Dir(pl.Parameters.Dest))
 	}
-	before, err := os.ReadFile(pl.Params.Dest)
+	before, err := os.ReadFile(pl.Parameters.Dest)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		pl.DestChanged = true
@@ -131,7 +131,7 @@ func (pl *Plan) planDest() error {
 }
 
 func (pl *Plan) warn() {
-	if n := len(pl.Result.Report.Incomplete()); n > 0 && pl.Params.AllowPartial {
+	if n := len(pl.Result.Report.Incomplete()); n > 0 && pl.Parameters.AllowPartial {
 		pl.Warnings = append(pl.Warnings, fmt.Sprintf("%d Calico policies were translated only in part (allow_partial): see untranslatable", n))
 	}
 	if pl.Enforcement == "never" && len(pl.Result.Objects) > 0 {
@@ -143,7 +143,7 @@ func (pl *Plan) warn() {
 // without allow_partial. Nil when the run may go on.
 func (pl *Plan) Refusal() error {
 	bad := pl.Result.Report.Incomplete()
-	if len(bad) == 0 || pl.Params.AllowPartial {
+	if len(bad) == 0 || pl.Parameters.AllowPartial {
 		return nil
 	}
 	names := make([]string, len(bad))
@@ -170,11 +170,11 @@ func (pl *Plan) Changed() bool {
 // Execute writes dest and applies the objects, as planned. It returns the objects applied.
 func (pl *Plan) Execute(ctx context.Context, dyn dynamic.Interface) ([]Change, error) {
 	if pl.DestChanged {
-		if err := writeAtomic(pl.Params.Dest, pl.YAML); err != nil {
+		if err := writeAtomic(pl.Parameters.Dest, pl.YAML); err != nil {
 			return nil, err
 		}
 	}
-	if !pl.Params.Apply {
+	if !pl.Parameters.Apply {
 		return nil, nil
 	}
 	return ApplyObjects(ctx, dyn, pl.Objects)

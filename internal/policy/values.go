@@ -64,7 +64,7 @@ func (pl *Plan) Values(applied []Change) Values {
 		Translated:     []TranslatedPolicy{},
 		Untranslatable: pl.Result.Report.Untranslatable(),
 		Notes:          pl.Result.Report.AllNotes(),
-		Dest:           pl.Params.Dest,
+		Dest:           pl.Parameters.Dest,
 		DestChanged:    pl.DestChanged,
 		Applied:        []Change{},
 		Enforcement:    pl.Enforcement,
@@ -118,7 +118,7 @@ func (pl *Plan) Diffs() []FileDiff {
 	var out []FileDiff
 	if pl.DestChanged {
 		out = append(out, FileDiff{Before: string(pl.DestBefore), After: string(pl.YAML),
-			BeforeHeader: pl.Params.Dest + " (before)", AfterHeader: pl.Params.Dest + " (after)"})
+			BeforeHeader: pl.Parameters.Dest + " (before)", AfterHeader: pl.Parameters.Dest + " (after)"})
 	}
 	for _, ch := range pl.Objects {
 		if ch.Action == ActionUnchanged {

@@ -30,7 +30,7 @@ func TestIntegrationStateOnTheLab(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := Run(ctx, cms, Parameters{State: StateSet, Node: fmt.Sprintf("node-%d", i), Phase: "migrated"}, false)
+			_, err := Run(ctx, cms, Parameters{State: StateSet, Node: fmt.Sprintf("node-%d", i), Phase: "migrated"})
 			errs <- err
 		}()
 	}

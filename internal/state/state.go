@@ -42,6 +42,7 @@ type Parameters struct {
 	Namespace   string
 	Name        string
 	Now         func() time.Time // clock (tests); default time.Now
+	CheckMode   bool             // plan only: change nothing, report what would change
 }
 
 // Outcome is what a run found and did (or, in check mode, would do).
@@ -99,9 +100,9 @@ func (p Parameters) validate() error {
 // jittered, growing waits let every writer land within a few seconds.
 var conflictBackoff = k8swait.Backoff{Steps: 20, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 2 * time.Second}
 
-// Run reads the state and, for set/absent, plans the change and applies it unless checkOnly.
+// Run reads the state and, for set/absent, plans the change and applies it unless p.CheckMode.
 // Concurrent writers are handled with optimistic concurrency (retry on conflict, re-planning).
-func Run(ctx context.Context, cms corev1client.ConfigMapsGetter, p Parameters, checkOnly bool) (*Outcome, error) {
+func Run(ctx context.Context, cms corev1client.ConfigMapsGetter, p Parameters) (*Outcome, error) {
 	p.setDefaults()
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -115,7 +116,7 @@ func Run(ctx context.Context, cms corev1client.ConfigMapsGetter, p Parameters, c
 		if err != nil {
 			return fmt.Errorf("read migration state ConfigMap %s: %w", p.Ref(), err)
 		}
-		if out, err = plan(cm, p); err != nil || checkOnly || !out.Changed() {
+		if out, err = plan(cm, p); err != nil || p.CheckMode || !out.Changed() {
 			return err
 		}
 		return write(ctx, cms, cm, out.After, p)

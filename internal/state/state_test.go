@@ -20,7 +20,8 @@ func clock(step time.Duration) func() time.Time {
 
 func run(t *testing.T, cms corev1client.ConfigMapsGetter, p Parameters, check bool) *Outcome {
 	t.Helper()
-	out, err := Run(context.Background(), cms, p, check)
+	p.CheckMode = check
+	out, err := Run(context.Background(), cms, p)
 	if err != nil {
 		t.Fatalf("Run(%+v): %v", p, err)
 	}
@@ -124,7 +125,7 @@ func TestRunRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Run(context.Background(), cs.CoreV1(), c.p, false)
+			_, err := Run(context.Background(), cs.CoreV1(), c.p)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}

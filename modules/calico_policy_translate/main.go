@@ -53,7 +53,7 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	if a.Source == policy.SourceBackup && a.BackupDir == "" {
 		return nil, fmt.Errorf("source is backup but all of the following are missing: backup_dir")
 	}
-	p := policy.Params{Source: a.Source, BackupDir: a.BackupDir, Dest: a.Dest, Apply: a.Apply,
+	p := policy.Parameters{Source: a.Source, BackupDir: a.BackupDir, Dest: a.Dest, Apply: a.Apply,
 		AllowPartial: a.AllowPartial, Namespaces: a.Namespaces, ClusterCIDRs: a.ClusterCIDRs}
 	var dyn dynamic.Interface
 	if p.NeedsCluster() {

@@ -29,7 +29,7 @@ func runCluster(ctx context.Context, req *ansible.Request, a args) (*ansible.Res
 	if err != nil {
 		return nil, err
 	}
-	p := cluster.Params{BackupDir: a.BackupDir, Force: a.Force, StripFinalizers: a.StripFinalizers,
+	p := cluster.Parameters{BackupDir: a.BackupDir, Force: a.Force, StripFinalizers: a.StripFinalizers,
 		Timeout: time.Duration(a.Timeout) * time.Second, CiliumNamespace: a.CiliumNamespace,
 		CiliumDaemonSet: a.CiliumDaemonSet, CheckMode: req.CheckMode, BackupOnly: a.BackupOnly}
 	c := cluster.Clients{Kube: clients.Kube, Dynamic: clients.Dynamic}

@@ -14,7 +14,7 @@ func runNode(ctx context.Context, req *ansible.Request, a args) (*ansible.Result
 	if a.BackupDir != "" || a.Restore || a.Force || a.StripFinalizers || a.Kubeconfig != "" || a.Context != "" {
 		return nil, fmt.Errorf("kubeconfig, context, backup_dir, restore, force and strip_finalizers apply to scope=cluster only")
 	}
-	rep, err := node.Run(ctx, node.Params{
+	rep, err := node.Run(ctx, node.Parameters{
 		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, PoolCIDRs: a.PoolCIDRs,
 		CNI: a.CNI, CheckMode: req.CheckMode,
 	})

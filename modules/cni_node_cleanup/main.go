@@ -41,7 +41,7 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	if err := req.Decode(&a); err != nil {
 		return nil, err
 	}
-	rep, err := node.Run(ctx, node.Params{
+	rep, err := node.Run(ctx, node.Parameters{
 		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, PoolCIDRs: a.PoolCIDRs,
 		CNI: a.CNI, CheckMode: req.CheckMode,
 	})

@@ -88,9 +88,10 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	}
 	var out *state.Outcome
 	if a.State == state.StateLocked || a.State == state.StateUnlocked {
-		out, err = state.Run(ctx, clients.Kube.CoreV1(), state.Parameters{Namespace: a.Namespace, Name: a.Name}, true)
+		out, err = state.Run(ctx, clients.Kube.CoreV1(), state.Parameters{Namespace: a.Namespace, Name: a.Name, CheckMode: true})
 	} else {
-		out, err = state.Run(ctx, clients.Kube.CoreV1(), p, req.CheckMode)
+		p.CheckMode = req.CheckMode
+		out, err = state.Run(ctx, clients.Kube.CoreV1(), p)
 	}
 	if err != nil {
 		return nil, err

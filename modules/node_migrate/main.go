@@ -67,7 +67,8 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	if a.StateConfigMap != "" {
 		p.Cordons = state.Cordons{ConfigMaps: clients.Kube.CoreV1(), Namespace: a.StateNamespace, Name: a.StateConfigMap}
 	}
-	out, err := nodemigrate.Run(ctx, clients.Kube, p, req.CheckMode)
+	p.CheckMode = req.CheckMode
+	out, err := nodemigrate.Run(ctx, clients.Kube, p)
 	if out == nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // remover runs the steps of a plan.
 type remover struct {
 	Clients
-	p       Params
+	p       Parameters
 	rep     *Report
 	removed map[string]bool
 }

@@ -21,8 +21,8 @@ type Clients struct {
 	Dynamic dynamic.Interface
 }
 
-// Params configures a removal or a restore.
-type Params struct {
+// Parameters configures a removal or a restore.
+type Parameters struct {
 	BackupDir string
 	// Force removes Calico even when the Cilium agent is not ready on every node.
 	Force bool
@@ -40,7 +40,7 @@ type Params struct {
 	BackupOnly bool
 }
 
-func (p *Params) complete() {
+func (p *Parameters) complete() {
 	if p.Timeout <= 0 {
 		p.Timeout = defaults.DefaultTimeout
 	}
@@ -92,7 +92,7 @@ var ErrPrecondition = errors.New("refusing to remove Calico")
 // Remove plans Calico's removal and, unless in check mode, backs everything up and removes it.
 // Nothing is deleted before the precondition holds and the backup is written and verified. On a
 // failure midway the report says what was removed and what was not.
-func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
+func Remove(ctx context.Context, c Clients, p Parameters) (*Report, error) {
 	p.complete()
 	inv, err := discover(ctx, c.Dynamic)
 	if err != nil {
@@ -149,7 +149,7 @@ func Remove(ctx context.Context, c Clients, p Params) (*Report, error) {
 
 // backupOnly writes and verifies the backup (or finds the same one already there) and removes
 // nothing: the plan is empty, changed means a backup was written.
-func backupOnly(ctx context.Context, dyn dynamic.Interface, rep *Report, inv *inventory, p Params) (*Report, error) {
+func backupOnly(ctx context.Context, dyn dynamic.Interface, rep *Report, inv *inventory, p Parameters) (*Report, error) {
 	rep.Plan = []Entry{}
 	snap := inv.snapshot()
 	uid, err := clusterUID(ctx, dyn)

@@ -21,8 +21,8 @@ func exists(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionResource
 	return err == nil
 }
 
-func params(t *testing.T) Params {
-	return Params{BackupDir: filepath.Join(t.TempDir(), "backup"), Timeout: time.Second}
+func params(t *testing.T) Parameters {
+	return Parameters{BackupDir: filepath.Join(t.TempDir(), "backup"), Timeout: time.Second}
 }
 
 func TestRemoveRefusesUnlessCiliumIsReadyEverywhere(t *testing.T) {

@@ -62,7 +62,7 @@ type restoreItem struct {
 
 // Restore re-creates every object of the backup in p.BackupDir that the cluster lacks; objects
 // that exist are left as they are. CRDs come first and are waited for until established.
-func Restore(ctx context.Context, c Clients, p Params) (*RestoreReport, error) {
+func Restore(ctx context.Context, c Clients, p Parameters) (*RestoreReport, error) {
 	p.complete()
 	if p.BackupDir == "" {
 		return nil, fmt.Errorf("backup_dir is required to restore")
@@ -154,7 +154,7 @@ func create(ctx context.Context, c Clients, it restoreItem, rep *RestoreReport) 
 }
 
 // waitEstablished waits until the named CRDs serve their resources.
-func waitEstablished(ctx context.Context, c Clients, names []string, p Params) error {
+func waitEstablished(ctx context.Context, c Clients, names []string, p Parameters) error {
 	if len(names) == 0 {
 		return nil
 	}

@@ -8,7 +8,7 @@
 // order that keeps references valid (rules, then chains, then ipsets). Nothing outside Calico's
 // names is ever part of a plan: see the filters in package calico.
 //
-// The same machinery removes Cilium's leftovers after a rollback (Params.CNI = CNICilium): which
+// The same machinery removes Cilium's leftovers after a rollback (Parameters.CNI = CNICilium): which
 // objects belong to which CNI is one table per CNI (owners.go), and neither table claims a name of
 // the other's.
 package node

@@ -10,8 +10,8 @@ import (
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
 )
 
-// Params configures a node cleanup.
-type Params struct {
+// Parameters configures a node cleanup.
+type Parameters struct {
 	// ContainerdConfig is the containerd config.toml to read the CNI dirs from
 	// (defaults.K3sContainerdTOML when empty).
 	ContainerdConfig string
@@ -66,7 +66,7 @@ func (r *Report) RoutesRefused() int {
 // Run cleans Calico off the host it runs on. It refuses to run without root. Everything is
 // observed and planned before anything is removed; in check mode nothing is. A partial failure
 // returns the report (what was removed, what was not) with an error.
-func Run(ctx context.Context, p Params) (*Report, error) {
+func Run(ctx context.Context, p Parameters) (*Report, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("scope=node must run as root (use become: true): it changes links, routes and firewall rules")
 	}
@@ -77,7 +77,7 @@ func Run(ctx context.Context, p Params) (*Report, error) {
 	return run(ctx, p, observer{netnsDir: "/run/netns", owner: own})
 }
 
-func run(ctx context.Context, p Params, o observer) (*Report, error) {
+func run(ctx context.Context, p Parameters, o observer) (*Report, error) {
 	if p.ContainerdConfig == "" {
 		p.ContainerdConfig = defaults.K3sContainerdTOML
 	}
