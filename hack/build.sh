@@ -29,6 +29,7 @@ build() { # build <out> <package> [GOOS/GOARCH]
 }
 echo "[build] modules for this host into library/ (version $version; compiler output: $log)"
 for dir in modules/*/; do
+	[[ -f $dir/main.go ]] || continue # modules/internal: code the modules share, not a module
 	m=$(basename "$dir")
 	build "library/$m" "./$dir"
 	if $dist; then

@@ -47,6 +47,9 @@ func discoverModules(root string) (mods []string, notes []string, err error) {
 			continue
 		}
 		name := filepath.Base(d)
+		if _, err := os.Stat(filepath.Join(d, "main.go")); err != nil {
+			continue // modules/internal: code the modules share, not a module
+		}
 		if _, err := os.Stat(filepath.Join(root, "library", name+".yml")); err != nil {
 			notes = append(notes, fmt.Sprintf("modules/%s has no library/%s.yml sidecar yet: not tested", name, name))
 			continue

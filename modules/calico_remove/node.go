@@ -6,6 +6,7 @@ import (
 
 	"github.com/cnimigrate/cnimigrate/internal/ansible"
 	"github.com/cnimigrate/cnimigrate/internal/calico/node"
+	"github.com/cnimigrate/cnimigrate/modules/internal/nodecleanup"
 )
 
 // runNode maps scope=node to the node package: options in, report and diff out. The same as the
@@ -14,17 +15,7 @@ func runNode(ctx context.Context, req *ansible.Request, a args) (*ansible.Result
 	if a.BackupDir != "" || a.Restore || a.Force || a.StripFinalizers || a.Kubeconfig != "" || a.Context != "" {
 		return nil, fmt.Errorf("kubeconfig, context, backup_dir, restore, force and strip_finalizers apply to scope=cluster only")
 	}
-	rep, err := node.Run(ctx, node.Parameters{
-		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, PoolCIDRs: a.PoolCIDRs,
-		CNI: a.CNI, CheckMode: req.CheckMode,
-	})
-	if rep == nil {
-		return nil, err
-	}
-	res := &ansible.Result{Changed: rep.Changed(), Values: rep, Warnings: rep.Warnings, Msg: node.Message(a.CNI, rep, req.CheckMode, err)}
-	if rep.Changed() {
-		res.Diff = []ansible.Diff{{Before: node.Render(rep.Plan), After: "", BeforeHeader: node.Who(a.CNI) + " items on this node",
-			AfterHeader: "after calico_remove (scope=node)"}}
-	}
-	return res, err
+	return nodecleanup.Run(ctx, req, node.Parameters{
+		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, PoolCIDRs: a.PoolCIDRs, CNI: a.CNI,
+	}, "calico_remove (scope=node)")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cnimigrate/cnimigrate/internal/ansible"
 	"github.com/cnimigrate/cnimigrate/internal/calico/node"
 	"github.com/cnimigrate/cnimigrate/internal/defaults"
+	"github.com/cnimigrate/cnimigrate/modules/internal/nodecleanup"
 )
 
 var spec = ansible.Spec{
@@ -41,17 +42,7 @@ func handle(ctx context.Context, req *ansible.Request) (*ansible.Result, error) 
 	if err := req.Decode(&a); err != nil {
 		return nil, err
 	}
-	rep, err := node.Run(ctx, node.Parameters{
-		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, PoolCIDRs: a.PoolCIDRs,
-		CNI: a.CNI, CheckMode: req.CheckMode,
-	})
-	if rep == nil {
-		return nil, err
-	}
-	res := &ansible.Result{Changed: rep.Changed(), Values: rep, Warnings: rep.Warnings, Msg: node.Message(a.CNI, rep, req.CheckMode, err)}
-	if rep.Changed() {
-		res.Diff = []ansible.Diff{{Before: node.Render(rep.Plan), After: "", BeforeHeader: node.Who(a.CNI) + " items on this node",
-			AfterHeader: "after cni_node_cleanup"}}
-	}
-	return res, err
+	return nodecleanup.Run(ctx, req, node.Parameters{
+		ContainerdConfig: a.ContainerdConfig, ConfDirs: a.CNIConfDir, BinDirs: a.CNIBinDir, PoolCIDRs: a.PoolCIDRs, CNI: a.CNI,
+	}, "cni_node_cleanup")
 }

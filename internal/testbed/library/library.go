@@ -63,7 +63,8 @@ func Binary(t testing.TB, module string) string {
 	return filepath.Join(Dir(t, module), module)
 }
 
-// all lists the modules: the directories of modules/.
+// all lists the modules: the directories of modules/ with a main.go (modules/internal holds code
+// they share).
 func all(root string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(root, "modules"))
 	if err != nil {
@@ -71,7 +72,7 @@ func all(root string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() {
+		if _, err := os.Stat(filepath.Join(root, "modules", e.Name(), "main.go")); e.IsDir() && err == nil {
 			out = append(out, e.Name())
 		}
 	}
