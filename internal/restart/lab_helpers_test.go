@@ -339,4 +339,38 @@ func podUIDs(ctx context.Context, t *testing.T, kube kubernetes.Interface) map[s
 	return out
 }
 
+// writes is what a restart changes at once, before any pod is replaced: the generation of every
+// Deployment, StatefulSet and DaemonSet (a rollout restart patches the pod template) and the live
+// pods (a deletion or eviction marks the pod terminating). Two equal snapshots taken around a run
+// prove the run wrote none of it, with no wait for pods to be replaced.
+func writes(ctx context.Context, t *testing.T, kube kubernetes.Interface) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for k, uid := range podUIDs(ctx, t, kube) {
+		out["Pod "+k] = string(uid)
+	}
+	deps, err := kube.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deps.Items {
+		out["Deployment "+d.Namespace+"/"+d.Name] = fmt.Sprint(d.Generation)
+	}
+	sts, err := kube.AppsV1().StatefulSets("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sts.Items {
+		out["StatefulSet "+s.Namespace+"/"+s.Name] = fmt.Sprint(s.Generation)
+	}
+	dss, err := kube.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dss.Items {
+		out["DaemonSet "+d.Namespace+"/"+d.Name] = fmt.Sprint(d.Generation)
+	}
+	return out
+}
+
 var _ = defaults.RestartedAtAnnot
