@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -75,6 +77,15 @@ func preflight(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Inter
 	}
 	if flannel := flannelWarning(nodes.Items); flannel != "" {
 		res.Warnings = append(res.Warnings, flannel)
+	}
+	if p.Mode == ModeMigration {
+		warn, err := coreDNSDrainWarning(ctx, kube)
+		if err != nil {
+			return nil, err
+		}
+		if warn != "" {
+			res.Warnings = append(res.Warnings, warn)
+		}
 	}
 	if len(problems) > 0 {
 		return res, &PreflightError{Problems: problems}
@@ -226,4 +237,46 @@ func flannelWarning(nodes []corev1.Node) string {
 func isPreflight(err error) bool {
 	var pe *PreflightError
 	return errors.As(err, &pe)
+}
+
+// coreDNSDrainWarning warns, before a live migration, when draining one node can take cluster DNS
+// down: CoreDNS runs fewer than two replicas, or no PodDisruptionBudget keeps one of them up while
+// a drain evicts the others (K3s ships one replica and no PDB). "" when CoreDNS is not there.
+func coreDNSDrainWarning(ctx context.Context, kube kubernetes.Interface) (string, error) {
+	ns, name := defaults.CoreDNSNamespace, defaults.CoreDNSDeployment
+	d, err := kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read Deployment %s/%s: %w", ns, name, err)
+	}
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	pdbs, err := kube.PolicyV1().PodDisruptionBudgets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("list PodDisruptionBudgets in %s: %w", ns, err)
+	}
+	covered := false
+	for _, pdb := range pdbs.Items {
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err == nil && !sel.Empty() && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			covered = true
+		}
+	}
+	var why []string
+	if replicas < 2 {
+		why = append(why, fmt.Sprintf("only %d replica", replicas))
+	}
+	if !covered {
+		why = append(why, "no PodDisruptionBudget covers it")
+	}
+	if len(why) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("CoreDNS (Deployment %s/%s): %s. The live migration drains each node in turn, and cluster DNS "+
+		"stops answering while the node that runs it is drained; scale it to 2 replicas on different nodes with a "+
+		"PodDisruptionBudget of minAvailable 1 before the migration", ns, name, strings.Join(why, ", and ")), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -156,6 +157,49 @@ func TestAutodetectionFixWaitsForCalicoNodeRollout(t *testing.T) {
 	}
 	if revs := f.revisions(t); len(revs) != 0 {
 		t.Errorf("Cilium installed while calico-node was still rolling out: %d revision(s)", len(revs))
+	}
+}
+
+// A live migration drains every node: with one CoreDNS replica, or none kept up by a
+// PodDisruptionBudget, cluster DNS stops while its node drains. The migration warns; a CoreDNS
+// that can ride out a drain, or none at all, gives no warning.
+func TestCoreDNSDrainWarning(t *testing.T) {
+	t.Parallel()
+	crd := ciliumCRD("ciliumnodeconfigs.cilium.io", "v2")
+	coredns := func(replicas int32) *appsv1.Deployment {
+		return &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "coredns", Namespace: "kube-system"},
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"k8s-app": "kube-dns"}}}},
+		}
+	}
+	pdb := &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: "coredns", Namespace: "kube-system"},
+		Spec:       policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}}},
+	}
+	cases := []struct {
+		name string
+		objs []runtime.Object
+		want string // "" for no warning
+	}{
+		{"K3s' single replica, no PDB", []runtime.Object{coredns(1)}, "CoreDNS (Deployment kube-system/coredns): only 1 replica, and no PodDisruptionBudget covers it. The live migration drains"},
+		{"two replicas, no PDB", []runtime.Object{coredns(2)}, "CoreDNS (Deployment kube-system/coredns): no PodDisruptionBudget covers it."},
+		{"two replicas under a PDB", []runtime.Object{coredns(2), pdb}, ""},
+		{"no CoreDNS", nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeCluster(t, append(k3sCluster(), c.objs...), crd)
+			out := f.mustRun(t, Parameters{Mode: ModeMigration, CheckMode: true})
+			got := containsText(out.Warnings, "CoreDNS (Deployment")
+			if c.want == "" && got || c.want != "" && !containsText(out.Warnings, c.want) {
+				t.Errorf("warnings = %v, want %q", out.Warnings, c.want)
+			}
+			if fresh := f.mustRun(t, Parameters{Mode: ModeFresh, CheckMode: true}); containsText(fresh.Warnings, "CoreDNS (Deployment") {
+				t.Errorf("fresh install (no drain) warned about CoreDNS: %v", fresh.Warnings)
+			}
+		})
 	}
 }
 
