@@ -16,25 +16,6 @@ import (
 // fixture is the test-only module built alongside the real ones.
 const fixture = "probe_file"
 
-// repoRoot finds the directory holding go.mod, walking up from the test's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // discoverModules lists the modules in modules/ that have a library/<module>.yml sidecar; the others
 // are still being written and are reported in notes.
 func discoverModules(root string) (mods []string, notes []string, err error) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
 )
 
@@ -23,7 +24,7 @@ func TestIntegrationChartSrcCopied(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	root := repoRoot(t)
+	root := library.Root()
 	tmp := t.TempDir()
 	inv := filepath.Join(tmp, "inventory.yml")
 	must(t, os.WriteFile(inv, []byte("all:\n  children:\n    servers:\n      hosts:\n        server-0:\n"+

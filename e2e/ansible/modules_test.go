@@ -11,6 +11,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/nethost"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/nethost/nethosttest"
 	"github.com/cnimigrate/cnimigrate/internal/testbed/playbook"
@@ -33,7 +34,7 @@ func TestIntegrationModulesOverSSH(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	root := repoRoot(t)
+	root := library.Root()
 	mods, notes, err := discoverModules(root)
 	if err != nil {
 		t.Fatal(err)

@@ -173,14 +173,12 @@ func waitCalicoNodeRolledOut(ctx context.Context, kube kubernetes.Interface, ns 
 			return false, "", fmt.Errorf("read DaemonSet %s/%s: %w", ns, defaults.CalicoNodeDaemonSet, err)
 		}
 		st := ds.Status
-		done := st.ObservedGeneration >= ds.Generation && st.UpdatedNumberScheduled == st.DesiredNumberScheduled &&
-			st.NumberReady == st.DesiredNumberScheduled && st.NumberAvailable == st.DesiredNumberScheduled
 		msg := fmt.Sprintf("%d/%d updated, %d/%d ready", st.UpdatedNumberScheduled, st.DesiredNumberScheduled,
 			st.NumberReady, st.DesiredNumberScheduled)
 		if st.ObservedGeneration < ds.Generation {
 			msg += ", new generation not yet observed"
 		}
-		return done, msg, nil
+		return rolledOut(ds), msg, nil
 	})
 }
 

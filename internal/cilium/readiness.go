@@ -125,9 +125,7 @@ func agentReadiness(ctx context.Context, kube kubernetes.Interface, ns string) (
 		return r, "", err
 	}
 	r.NotReadyNodes = nodes
-	rolledOut := st.ObservedGeneration >= ds.Generation && st.UpdatedNumberScheduled == st.DesiredNumberScheduled &&
-		st.NumberReady == st.DesiredNumberScheduled && st.NumberAvailable == st.DesiredNumberScheduled
-	if rolledOut && len(nodes) == 0 {
+	if rolledOut(ds) && len(nodes) == 0 {
 		return r, "", nil
 	}
 	msg := fmt.Sprintf("agents (DaemonSet %s/%s): %d/%d ready, %d/%d updated", ns, ds.Name,
@@ -139,6 +137,14 @@ func agentReadiness(ctx context.Context, kube kubernetes.Interface, ns string) (
 		msg += "; no ready agent on node(s): " + strings.Join(nodes, ", ")
 	}
 	return r, msg, nil
+}
+
+// rolledOut: the DaemonSet's current generation is observed and every scheduled pod is updated,
+// ready and available.
+func rolledOut(ds *appsv1.DaemonSet) bool {
+	st := ds.Status
+	return st.ObservedGeneration >= ds.Generation && st.UpdatedNumberScheduled == st.DesiredNumberScheduled &&
+		st.NumberReady == st.DesiredNumberScheduled && st.NumberAvailable == st.DesiredNumberScheduled
 }
 
 // nodesWithoutAgent lists the nodes the DaemonSet targets (its nodeSelector; Cilium tolerates every

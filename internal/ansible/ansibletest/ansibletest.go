@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cnimigrate/cnimigrate/internal/ansible"
+	"github.com/cnimigrate/cnimigrate/internal/testbed/library"
 )
 
 // Run writes args to an args file, runs the module in-process through ansible.Run, as its binary's
@@ -41,31 +42,12 @@ func Run(t testing.TB, spec ansible.Spec, h ansible.Handler, args map[string]any
 // ansible-doc shows users) and the module's spec (what the module accepts).
 func CheckSidecar(t testing.TB, spec ansible.Spec) {
 	t.Helper()
-	path := filepath.Join(repoRoot(t), "library", spec.Name+".yml")
+	path := filepath.Join(library.Root(), "library", spec.Name+".yml")
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("sidecar of %s: %v", spec.Name, err)
 	}
 	for _, problem := range ansible.SidecarDrift(spec, doc) {
 		t.Errorf("%s: %s", path, problem)
-	}
-}
-
-// repoRoot is the directory holding go.mod, found walking up from the test's directory.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
 	}
 }
